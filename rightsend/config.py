@@ -1,0 +1,66 @@
+"""Where things live. The one place paths and settings come from.
+
+Every stage (CLI, Airflow task, test) builds a ``Settings`` from the environment, so
+the DAGs, ``rightsend run`` and the tests all agree without passing paths around.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+INCLUDE_DIR = PROJECT_ROOT / "include"
+DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+DEFAULT_DATA_DIR = PROJECT_ROOT / "data"
+
+# The logical date make run / the demo use when none is given.
+DEMO_DATE = "2026-11-20"
+
+ENV_LANDING = "RIGHTSEND_LANDING_DIR"
+ENV_OUTPUT = "RIGHTSEND_OUTPUT_DIR"
+ENV_WAREHOUSE = "RIGHTSEND_WAREHOUSE"
+
+
+@dataclass(frozen=True)
+class Settings:
+    landing_dir: Path
+    output_dir: Path
+    warehouse_path: Path
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        data = Path(os.environ.get("RIGHTSEND_DATA_DIR", DEFAULT_DATA_DIR))
+        return cls(
+            landing_dir=Path(os.environ.get(ENV_LANDING, data / "landing")).resolve(),
+            output_dir=Path(os.environ.get(ENV_OUTPUT, data / "out")).resolve(),
+            warehouse_path=Path(
+                os.environ.get(ENV_WAREHOUSE, data / "warehouse" / "rightsend.duckdb")
+            ).resolve(),
+        )
+
+    def with_overrides(self, **changes: object) -> Settings:
+        return replace(self, **{k: Path(v) for k, v in changes.items() if v is not None})
+
+    def as_env(self) -> dict[str, str]:
+        """The environment that makes ``from_env`` return these settings."""
+        return {
+            ENV_LANDING: str(self.landing_dir),
+            ENV_OUTPUT: str(self.output_dir),
+            ENV_WAREHOUSE: str(self.warehouse_path),
+        }
+
+    @property
+    def models_dir(self) -> Path:
+        """Model registry: kept beside the warehouse it was trained from."""
+        return self.warehouse_path.parent / "models"
+
+    def queue_dir(self, run_date: str) -> Path:
+        return self.output_dir / "queue" / f"dt={run_date}"
+
+    def exports_dir(self, run_date: str) -> Path:
+        return self.output_dir / "exports" / f"dt={run_date}"
+
+    def runs_dir(self, run_date: str) -> Path:
+        return self.output_dir / "runs" / f"dt={run_date}"
