@@ -49,3 +49,94 @@ def run_stage(stage: str, fn: Any, run_date: str, settings: Settings | None = No
     result = fn(settings, run_date)
     record(settings, run_date, stage, result, time.perf_counter() - started)
     return result
+
+
+def _n(value: Any) -> str:
+    return f"{value:,}" if isinstance(value, int) else str(value)
+
+
+def _counts(mapping: dict[str, Any] | None, limit: int = 6) -> str:
+    items = sorted((mapping or {}).items(), key=lambda kv: -int(kv[1] or 0))
+    text = ", ".join(f"{k} {_n(v)}" for k, v in items[:limit])
+    return text + (f", +{len(items) - limit} more" if len(items) > limit else "")
+
+
+def describe(data: dict[str, Any], settings: Settings | None = None) -> str:
+    """The summary in words, for the person who ran `make run`."""
+    lines = [f"rightsend daily chain for {data.get('run_date')}"]
+    ingest = data.get("ingest") or {}
+    if ingest:
+        files = ingest.get("files", {})
+        rows = ingest.get("rows", {})
+        loaded = sum(int(r.get("loaded", 0)) for r in rows.values())
+        quarantined = sum(int(r.get("quarantined", 0)) for r in rows.values())
+        lines.append(
+            f"  ingest    {_n(len(files.get('loaded', [])))} files loaded, "
+            f"{_n(files.get('skipped_already_loaded', 0))} already loaded, "
+            f"{_n(len(files.get('failed', [])))} failed; {_n(loaded)} rows loaded, {_n(quarantined)} quarantined"
+        )
+        for failed in files.get("failed", [])[:5]:
+            lines.append(f"            failed file {failed.get('path')}: {failed.get('error')}")
+        for changed in files.get("changed", [])[:5]:
+            lines.append(f"            changed after loading (not reloaded): {changed.get('path')}")
+        reasons: dict[str, int] = {}
+        for source_rows in rows.values():
+            for reason, count in (source_rows.get("quarantine_reasons") or {}).items():
+                reasons[reason] = reasons.get(reason, 0) + int(count)
+        if reasons:
+            lines.append(f"            quarantined because: {_counts(reasons)}")
+    build = data.get("build") or {}
+    if build:
+        lines.append(
+            f"  build     {_n(build.get('models_built', 0))} dbt models built, "
+            f"{_n(build.get('tests_passed', 0))} data tests and "
+            f"{_n(build.get('unit_tests_passed', 0))} unit tests passed"
+            + (f"; NOT OK: {build['not_ok']}" if build.get("not_ok") else "")
+        )
+    train = data.get("train") or {}
+    score = data.get("score") or {}
+    if train or score:
+        version = score.get("model_version") or train.get("version")
+        metrics = train.get("metrics") or score.get("metrics") or {}
+        trained = "trained this run" if train.get("trained") else "current champion"
+        shown = ", ".join(f"{k} {v:.3f}" for k, v in metrics.items() if isinstance(v, int | float))
+        lines.append(f"  model     {version} ({trained}){'; ' + shown if shown else ''}")
+        lift = train.get("lift") or score.get("lift")
+        if isinstance(lift, dict) and lift:
+            lines.append(f"            lift of the model's choice over: {_counts(lift)}")
+        if score:
+            lines.append(
+                f"            scored {_n(score.get('people_scored', 0))} people: "
+                f"{_n(score.get('personal', 0))} personal, {_n(score.get('fallback', 0))} fallback"
+            )
+    decide = data.get("decide") or {}
+    if decide:
+        lines.append(
+            f"  decide    {_n(decide.get('queued', 0))} messages queued ({_n(decide.get('held_out', 0))} "
+            f"held out as control); suppressed: {_counts(decide.get('suppressed')) or 'none'}"
+        )
+        for campaign, c in sorted((decide.get("by_campaign") or {}).items()):
+            channels = c.get("channel") or c.get("channels") or {}
+            lines.append(
+                f"            {campaign:<24} queued {_n(c.get('queued', 0)):>6}, held out "
+                f"{_n(c.get('held_out', 0)):>5}, suppressed {_n(c.get('suppressed', 0)):>6}"
+                + (f"  [{_counts(channels)}]" if isinstance(channels, dict) and channels else "")
+            )
+    dispatch = data.get("dispatch") or {}
+    if dispatch:
+        lines.append(
+            f"  dispatch  {_n(dispatch.get('published', 0))} published via {dispatch.get('transport')}, "
+            f"{_n(dispatch.get('already_published', 0))} already published"
+        )
+    exports = data.get("exports") or {}
+    if exports:
+        lines.append(f"  exports   {_n(len(exports.get('files', {})))} files; report {exports.get('report')}")
+    timings = data.get("timings_seconds") or {}
+    if timings:
+        lines.append("  took      " + ", ".join(f"{k} {v:.1f}s" for k, v in timings.items()))
+    if settings is not None:
+        run_date = str(data.get("run_date"))
+        lines.append(f"  outputs   queue   {settings.queue_dir(run_date)}/messages.csv")
+        lines.append(f"            exports {settings.exports_dir(run_date)}/")
+        lines.append(f"            summary {summary_path(settings, run_date)}")
+    return "\n".join(lines)

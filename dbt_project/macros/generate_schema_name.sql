@@ -1,0 +1,9 @@
+{#- Custom schemas are used as-is (staging, intermediate, marts, snapshots, seeds),
+    not prefixed with the target schema: the warehouse layout is part of the contract. -#}
+{% macro generate_schema_name(custom_schema_name, node) -%}
+    {%- if custom_schema_name is none -%}
+        {{ target.schema }}
+    {%- else -%}
+        {{ custom_schema_name | trim }}
+    {%- endif -%}
+{%- endmacro %}

@@ -1,0 +1,495 @@
+"""Point-in-time features for the send-time model, from marts.* only.
+
+Every feature of a query (a person at an instant ``ts``: a historical send, or "end of D"
+when scoring) is computed by DuckDB window functions over one event stream per person,
+with the frame ``RANGE ... EXCLUDE GROUP``: only events strictly before ``ts`` count, so a
+send never sees its own outcome or anything later (the leakage test checks this).
+
+Training and scoring run the very same SQL; they differ only in the query rows:
+- training: one query per historical send, looking up the send's own hour and weekday;
+- scoring: one query per person at the cutoff, looking up all 24 hours and 7 weekdays,
+  then ``candidates`` broadcasts them over channel x hour with numpy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from models_ml.config import CHANNELS, DEFAULT_CONFIG, ModelConfig
+
+EPOCH = "2020-01-01"  # fixed origin of the exp-decay weights: features never depend on run_date
+PRIOR_STRENGTH = 5.0  # pseudo-sends pulling a sparse person's rate toward the population rate
+CAT_COLUMNS = ("channel", "country", "push_platform", "timezone_source", "lifecycle_state", "rfm_segment")
+
+# Model inputs in a fixed order (the registry stores this list; scoring asserts it).
+FEATURES: list[str] = [
+    "channel",
+    "local_hour",
+    "weekday",
+    "hour_of_week",
+    # the candidate channel's history
+    "ch_sends_all",
+    "ch_rate_all",
+    "ch_rate_decay",
+    "ch_sends_decay",
+    "ch_rate_90d",
+    "ch_sends_90d",
+    "ch_eng_share",
+    "ch_days_since_eng",
+    # all channels
+    "tot_sends_all",
+    "tot_rate_all",
+    "tot_rate_decay",
+    "tot_rate_90d",
+    "days_since_eng",
+    "days_since_send",
+    # hour-of-week profile at the candidate hour / weekday (engagement local time, +-1 h)
+    "hour_eng_share",
+    "hour_eng_share_decay",
+    "hour_rate",
+    "hour_sends",
+    "wd_eng_share",
+    "wd_rate",
+    # orders and slowly changing attributes
+    "orders_before",
+    "revenue_before",
+    "days_since_order",
+    "tenure_days",
+    "country",
+    "push_platform",
+    "timezone_source",
+    "lifecycle_state",
+    "rfm_segment",
+]
+
+
+def _local(ts: str, tz: str) -> str:
+    """UTC naive timestamp -> local wall time in ``tz`` (naive)."""
+    return f"timezone(coalesce({tz}, 'UTC'), timezone('UTC', {ts}))"
+
+
+def _has_table(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    return bool(
+        con.execute(
+            "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+            [schema, table],
+        ).fetchone()[0]
+    )
+
+
+def build_history(con: duckdb.DuckDBPyConnection, cutoff: str, customers: str | None = None) -> None:
+    """Temp table ``_hist``: every send, engagement and order strictly before ``cutoff``.
+
+    An engagement is the send's first human engagement (fct_sends.first_engaged_at, derived from
+    fct_message_events), stamped at the moment it happened, not at the send.
+    ``customers``: optional SQL relation with a customer_id column restricting the people.
+    """
+    only = f"and customer_id in (select customer_id from {customers})" if customers else ""
+    con.execute(
+        f"""
+        create or replace temp table _hist as
+        select customer_id, sent_at as ts, channel, 'send' as kind,
+               sent_local_hour as hr, sent_local_weekday as wd, sent_local_hour as send_hr,
+               sent_local_weekday as send_wd, null::double as amount
+        from marts.fct_sends where sent_at < '{cutoff}'::timestamp {only}
+        union all
+        select customer_id, first_engaged_at, channel, 'eng',
+               hour({_local("first_engaged_at", "timezone")}),
+               isodow({_local("first_engaged_at", "timezone")}) - 1,
+               sent_local_hour, sent_local_weekday, null
+        from marts.fct_sends
+        where first_engaged_at is not null and first_engaged_at < '{cutoff}'::timestamp {only}
+        union all
+        select customer_id, ordered_at, null, 'order', null, null, null, null, net_total
+        from marts.fct_orders
+        where not coalesce(is_cancelled, false) and ordered_at < '{cutoff}'::timestamp {only}
+        """
+    )
+
+
+def _state_sql(cfg: ModelConfig) -> str:
+    """Per query row (kind 'q' in _stream): person state from strictly earlier events."""
+    tau = cfg.decay_days
+    d = f"exp((epoch(ts) - epoch(timestamp '{EPOCH}')) / 86400.0 / {tau})"
+    every = "partition by customer_id order by ts range between unbounded preceding and current row exclude group"
+    recent = (
+        f"partition by customer_id order by ts range between interval {cfg.window_days} days preceding "
+        "and current row exclude group"
+    )
+    cols = []
+    for c in CHANNELS:
+        for kind in ("send", "eng"):
+            hit = f"(kind = '{kind}' and channel = '{c}')"
+            cols += [
+                f"count(*) filter (where {hit}) over (w_all) as n_{kind}_{c}",
+                f"coalesce(sum({d}) filter (where {hit}) over (w_all), 0) as dw_{kind}_{c}",
+                f"count(*) filter (where {hit}) over (w_90) as r_{kind}_{c}",
+            ]
+        cols.append(f"max(ts) filter (where kind = 'eng' and channel = '{c}') over (w_all) as last_eng_{c}")
+    d3 = f"exp((epoch(ts) - epoch(timestamp '{EPOCH}')) / 86400.0 / {tau * 3})"
+    cols += [
+        f"coalesce(sum({d3}) filter (where kind = 'eng') over (w_all), 0) as dw3_eng",
+        "max(ts) filter (where kind = 'eng') over (w_all) as last_eng",
+        "max(ts) filter (where kind = 'send') over (w_all) as last_send",
+        "max(ts) filter (where kind = 'order') over (w_all) as last_order",
+        "count(*) filter (where kind = 'order') over (w_all) as orders_before",
+        "coalesce(sum(amount) filter (where kind = 'order') over (w_all), 0) as revenue_before",
+    ]
+    return (
+        f"select qid, ts, {d} as dq, {', '.join(cols)} from _stream "
+        f"window w_all as ({every}), w_90 as ({recent}) qualify kind = 'q'"
+    )
+
+
+def _profile_sql(cfg: ModelConfig) -> str:
+    """Per (query, key) row: hour/weekday profile from strictly earlier events.
+
+    Keys 'h0'..'h23' (local hour, smoothed: an event at hour k also counts half at k-1 and k+1)
+    and 'd0'..'d6' (local weekday). eng = when the person engaged; send/engsend = sends at that
+    send hour and those of them that were engaged (engagement-rate-by-send-hour).
+    """
+    tau = cfg.decay_days * 3  # the profile needs more history than the rates: slower decay
+    d = f"exp((epoch(ts) - epoch(timestamp '{EPOCH}')) / 86400.0 / {tau})"
+    return f"""
+    with emit as (
+        select customer_id, ts, kind, null::bigint as qid, 'h' || ((hr + o + 24) % 24) as key,
+               case when o = 0 then 1.0 else 0.5 end as w, 'eng' as what
+        from _hist, (values (-1), (0), (1)) t(o) where kind = 'eng'
+        union all
+        select customer_id, ts, kind, null, 'h' || ((send_hr + o + 24) % 24),
+               case when o = 0 then 1.0 else 0.5 end, case when kind = 'eng' then 'engsend' else 'send' end
+        from _hist, (values (-1), (0), (1)) t(o) where kind in ('send', 'eng')
+        union all
+        select customer_id, ts, kind, null, 'd' || wd, 1.0, 'eng' from _hist where kind = 'eng'
+        union all
+        select customer_id, ts, kind, null, 'd' || send_wd, 1.0,
+               case when kind = 'eng' then 'engsend' else 'send' end
+        from _hist where kind in ('send', 'eng')
+        union all
+        select customer_id, ts, 'q', qid, key, 0.0, 'q' from _qkeys
+    )
+    select qid, key,
+        coalesce(sum(w) filter (where what = 'eng') over w, 0) as p_eng,
+        coalesce(sum(w * {d}) filter (where what = 'eng') over w, 0) as p_eng_d,
+        coalesce(sum(w) filter (where what = 'send') over w, 0) as p_send,
+        coalesce(sum(w) filter (where what = 'engsend') over w, 0) as p_engsend
+    from emit
+    window w as (partition by customer_id, key order by ts
+                 range between unbounded preceding and current row exclude group)
+    qualify kind = 'q'
+    """
+
+
+def _static_sql(con: duckdb.DuckDBPyConnection) -> str:
+    """Slowly changing attributes; lifecycle/RFM as known the day before the query."""
+    seg = _has_table(con, "marts", "mart_customer_segments_daily")
+    seg_join = (
+        """
+        asof left join (select customer_id as sc, snapshot_date, lifecycle_state, rfm_segment
+                        from marts.mart_customer_segments_daily) s
+          on s.sc = q.customer_id and s.snapshot_date < cast(q.ts as date)
+        """
+        if seg
+        else ""
+    )
+    seg_cols = "s.lifecycle_state, s.rfm_segment" if seg else "null as lifecycle_state, null as rfm_segment"
+    return f"""
+    select q.qid, c.country_code as country, c.push_platform, c.timezone_source,
+           case when c.created_at <= q.ts then date_diff('second', c.created_at, q.ts) / 86400.0 end
+               as tenure_days,
+           {seg_cols}
+    from _queries q
+    left join marts.dim_customers c using (customer_id)
+    {seg_join}
+    """
+
+
+def person_state(con: duckdb.DuckDBPyConnection, keys_per_query: str, cfg: ModelConfig) -> tuple[
+    pd.DataFrame, pd.DataFrame
+]:
+    """State and profile for the queries in temp table ``_queries`` (qid, customer_id, ts).
+
+    ``keys_per_query``: SQL producing (qid, customer_id, ts, key) - which profile cells to look up.
+    Needs ``_hist`` (see build_history). Returns (state by qid, profile long by qid x key).
+    """
+    con.execute(
+        """
+        create or replace temp table _stream as
+        select customer_id, ts, channel, kind, amount, null::bigint as qid from _hist
+        union all select customer_id, ts, null, 'q', null, qid from _queries
+        """
+    )
+    state = con.execute(_state_sql(cfg)).df()
+    static = con.execute(_static_sql(con)).df()
+    state = state.merge(static, on="qid", how="left")
+    con.execute(f"create or replace temp table _qkeys as {keys_per_query}")
+    profile = con.execute(_profile_sql(cfg)).df()
+    con.execute("drop table if exists _stream; drop table if exists _qkeys")
+    return state.sort_values("qid", kind="stable").reset_index(drop=True), profile
+
+
+def training_queries(con: duckdb.DuckDBPyConnection, cutoff: str, cfg: ModelConfig) -> pd.DataFrame:
+    """Temp table ``_queries`` = the labelled historical sends; returns them (sorted by time)."""
+    window_end = f"'{cutoff}'::timestamp - interval {cfg.engagement_window_hours} hours"
+    con.execute(
+        f"""
+        create or replace temp table _queries as
+        select row_number() over (order by sent_at, send_id) - 1 as qid, send_id, customer_id,
+               sent_at as ts, channel, sent_local_hour as local_hour, sent_local_weekday as weekday,
+               sent_hour_of_week as hour_of_week,
+               (first_engaged_at is not null and first_engaged_at >= sent_at
+                and first_engaged_at <= sent_at + interval {cfg.engagement_window_hours} hours)::int
+                   as label
+        from marts.fct_sends
+        -- labels still censored at the cutoff (window not over) are left out
+        where sent_at <= {window_end}
+        """
+    )
+    return con.execute("select * from _queries order by qid").df()
+
+
+@dataclass
+class Priors:
+    """Population engagement rates, from the training rows only (stored with the model)."""
+
+    channel_rate: dict[str, float]
+    overall_rate: float
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"channel_rate": self.channel_rate, "overall_rate": self.overall_rate}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Priors:
+        return cls(dict(d["channel_rate"]), float(d["overall_rate"]))
+
+    @classmethod
+    def fit(cls, channel: np.ndarray, label: np.ndarray) -> Priors:
+        overall = float(label.mean()) if len(label) else 0.1
+        rates = {}
+        for c in CHANNELS:
+            m = channel == c
+            rates[c] = float((label[m].sum() + PRIOR_STRENGTH * overall) / (m.sum() + PRIOR_STRENGTH))
+        return cls(rates, overall)
+
+
+def _rate(eng: np.ndarray, sends: np.ndarray, prior: np.ndarray | float) -> np.ndarray:
+    return (eng + PRIOR_STRENGTH * prior) / (sends + PRIOR_STRENGTH)
+
+
+def _days(later: pd.Series | np.ndarray, earlier: pd.Series) -> np.ndarray:
+    delta = (pd.to_datetime(later) - pd.to_datetime(earlier)) / pd.Timedelta(days=1)
+    return np.asarray(delta, dtype=np.float64)
+
+
+def encode_categories(frame: pd.DataFrame, vocab: dict[str, list[str]]) -> None:
+    """Strings -> stable integer codes (unknown/missing -> -1, which LightGBM treats as missing)."""
+    for col in CAT_COLUMNS:
+        if col == "channel":
+            continue
+        values = frame[col].astype(object).where(frame[col].notna(), None).to_numpy()
+        lookup = {v: i for i, v in enumerate(vocab.get(col, []))}
+        frame[col] = np.fromiter((lookup.get(v, -1) for v in values), dtype=np.float64, count=len(values))
+
+
+def fit_vocab(state: pd.DataFrame) -> dict[str, list[str]]:
+    vocab = {}
+    for col in CAT_COLUMNS:
+        if col == "channel":
+            vocab[col] = list(CHANNELS)
+            continue
+        counts = state[col].dropna().astype(str).value_counts()
+        # rare levels pooled as missing: keeps categorical splits from memorising tiny groups
+        vocab[col] = sorted(counts[counts >= 20].index.tolist())[:60]
+    return vocab
+
+
+def assemble(
+    state: pd.DataFrame,
+    prof_h: dict[str, np.ndarray],
+    prof_d: dict[str, np.ndarray],
+    channel: np.ndarray,
+    local_hour: np.ndarray,
+    weekday: np.ndarray,
+    ts: np.ndarray,
+    priors: Priors,
+    vocab: dict[str, list[str]],
+    rows: np.ndarray,
+) -> pd.DataFrame:
+    """Model matrix for candidate rows: ``rows`` index into ``state``; candidate columns aligned.
+
+    prof_h / prof_d: arrays (per candidate row) of the profile cell at the candidate hour /
+    weekday, keys p_eng, p_eng_d, p_send, p_engsend.
+    """
+    s = state
+    n = len(rows)
+    out: dict[str, np.ndarray] = {}
+    ch_idx = np.select([channel == c for c in CHANNELS], list(range(len(CHANNELS))), -1)
+    out["channel"] = ch_idx.astype(np.float64)
+    out["local_hour"] = local_hour.astype(np.float64)
+    out["weekday"] = weekday.astype(np.float64)
+    out["hour_of_week"] = (weekday * 24 + local_hour).astype(np.float64)
+    dq = s["dq"].to_numpy()[rows]
+
+    def pick(prefix: str) -> np.ndarray:
+        mat = np.stack([s[f"{prefix}_{c}"].to_numpy(np.float64)[rows] for c in CHANNELS], axis=1)
+        return mat[np.arange(n), np.clip(ch_idx, 0, None)]
+
+    def total(prefix: str) -> np.ndarray:
+        return sum(s[f"{prefix}_{c}"].to_numpy(np.float64)[rows] for c in CHANNELS)
+
+    ch_prior = np.array([priors.channel_rate[c] for c in CHANNELS])[np.clip(ch_idx, 0, None)]
+    ch_send, ch_eng = pick("n_send"), pick("n_eng")
+    ch_dsend, ch_deng = pick("dw_send") / dq, pick("dw_eng") / dq
+    out["ch_sends_all"] = ch_send
+    out["ch_rate_all"] = _rate(ch_eng, ch_send, ch_prior)
+    out["ch_rate_decay"] = _rate(ch_deng, ch_dsend, ch_prior)
+    out["ch_sends_decay"] = ch_dsend
+    out["ch_rate_90d"] = _rate(pick("r_eng"), pick("r_send"), ch_prior)
+    out["ch_sends_90d"] = pick("r_send")
+    tot_eng = total("n_eng")
+    out["ch_eng_share"] = np.where(tot_eng > 0, ch_eng / np.maximum(tot_eng, 1), np.nan)
+    last_ch = np.stack([s[f"last_eng_{c}"].to_numpy()[rows] for c in CHANNELS], axis=1)
+    last_ch = last_ch[np.arange(n), np.clip(ch_idx, 0, None)]
+    out["ch_days_since_eng"] = _days(ts, pd.Series(last_ch))
+    tot_send = total("n_send")
+    out["tot_sends_all"] = tot_send
+    out["tot_rate_all"] = _rate(tot_eng, tot_send, priors.overall_rate)
+    out["tot_rate_decay"] = _rate(total("dw_eng") / dq, total("dw_send") / dq, priors.overall_rate)
+    out["tot_rate_90d"] = _rate(total("r_eng"), total("r_send"), priors.overall_rate)
+    out["days_since_eng"] = _days(ts, s["last_eng"].iloc[rows])
+    out["days_since_send"] = _days(ts, s["last_send"].iloc[rows])
+    # profile: share of the person's engagements near this hour, and engagement rate of
+    # sends made near this hour (smoothed toward the person's own overall rate)
+    out["hour_eng_share"] = np.where(tot_eng > 0, prof_h["p_eng"] / (2.0 * np.maximum(tot_eng, 1)), np.nan)
+    dw3 = s["dw3_eng"].to_numpy(np.float64)[rows]  # same tau*3 decay as the profile: ratio is time-free
+    out["hour_eng_share_decay"] = np.where(dw3 > 0, prof_h["p_eng_d"] / (2.0 * np.maximum(dw3, 1e-300)), np.nan)
+    person_rate = out["tot_rate_all"]
+    out["hour_rate"] = _rate(prof_h["p_engsend"], prof_h["p_send"], person_rate)
+    out["hour_sends"] = prof_h["p_send"]
+    out["wd_eng_share"] = np.where(tot_eng > 0, prof_d["p_eng"] / np.maximum(tot_eng, 1), np.nan)
+    out["wd_rate"] = _rate(prof_d["p_engsend"], prof_d["p_send"], person_rate)
+    out["orders_before"] = s["orders_before"].to_numpy(np.float64)[rows]
+    out["revenue_before"] = s["revenue_before"].to_numpy(np.float64)[rows]
+    out["days_since_order"] = _days(ts, s["last_order"].iloc[rows])
+    out["tenure_days"] = s["tenure_days"].to_numpy(np.float64)[rows]
+    cats = s[[c for c in CAT_COLUMNS if c != "channel"]].iloc[rows].reset_index(drop=True)
+    encode_categories(cats, vocab)
+    for col in cats.columns:
+        out[col] = cats[col].to_numpy()
+    frame = pd.DataFrame({f: np.asarray(out[f], dtype=np.float32) for f in FEATURES})
+    return frame
+
+
+def profile_arrays(
+    profile: pd.DataFrame, n_queries: int, prefix: str, size: int
+) -> dict[str, np.ndarray]:
+    """Long profile (qid, key, values) -> dense arrays [n_queries, size] per value column."""
+    part = profile[profile["key"].str.startswith(prefix)]
+    k = part["key"].str.slice(1).astype(int).to_numpy()
+    q = part["qid"].to_numpy(np.int64)
+    dense = {}
+    for col in ("p_eng", "p_eng_d", "p_send", "p_engsend"):
+        mat = np.zeros((n_queries, size), dtype=np.float64)
+        mat[q, k] = part[col].to_numpy(np.float64)
+        dense[col] = mat
+    return dense
+
+
+def training_frame(
+    con: duckdb.DuckDBPyConnection, cutoff: str, cfg: ModelConfig = DEFAULT_CONFIG
+) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """(sends, state, hour profile [n,24], weekday profile [n,7]) for every labelled send < cutoff."""
+    sends = training_queries(con, cutoff, cfg)
+    build_history(con, cutoff)
+    state, profile = person_state(
+        con,
+        "select qid, customer_id, ts, 'h' || local_hour as key from _queries "
+        "union all select qid, customer_id, ts, 'd' || weekday from _queries",
+        cfg,
+    )
+    n = len(sends)
+    return sends, state, profile_arrays(profile, n, "h", 24), profile_arrays(profile, n, "d", 7)
+
+
+def training_matrix(
+    sends: pd.DataFrame,
+    state: pd.DataFrame,
+    prof_h: dict[str, np.ndarray],
+    prof_d: dict[str, np.ndarray],
+    priors: Priors,
+    vocab: dict[str, list[str]],
+) -> pd.DataFrame:
+    """Features of each send at its own channel, hour and weekday."""
+    n = len(sends)
+    rows = np.arange(n)
+    hr = sends["local_hour"].to_numpy(np.int64)
+    wd = sends["weekday"].to_numpy(np.int64)
+    ph = {k: v[rows, hr] for k, v in prof_h.items()}
+    pdw = {k: v[rows, wd] for k, v in prof_d.items()}
+    return assemble(
+        state, ph, pdw, sends["channel"].to_numpy().astype(str), hr, wd, sends["ts"].to_numpy(), priors,
+        vocab, rows,
+    )
+
+
+def scoring_state(
+    con: duckdb.DuckDBPyConnection, as_of: str, people_sql: str, cfg: ModelConfig = DEFAULT_CONFIG
+) -> tuple[pd.DataFrame, dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Person state at ``as_of`` for the people in ``people_sql`` (a customer_id column).
+
+    Returns (state with customer_id by qid, hour profile [n,24], weekday profile [n,7]).
+    """
+    con.execute(
+        f"""
+        create or replace temp table _queries as
+        select row_number() over (order by customer_id) - 1 as qid, customer_id,
+               '{as_of}'::timestamp as ts
+        from (select distinct customer_id from ({people_sql}))
+        """
+    )
+    con.execute("create or replace temp table _people as select customer_id from _queries")
+    build_history(con, as_of, customers="_people")
+    state, profile = person_state(
+        con,
+        "select qid, customer_id, ts, 'h' || h as key from _queries, range(24) t(h) "
+        "union all select qid, customer_id, ts, 'd' || d from _queries, range(7) t(d)",
+        cfg,
+    )
+    ids = con.execute("select qid, customer_id from _queries order by qid").df()
+    state = state.merge(ids, on="qid", how="left")
+    n = len(ids)
+    return state, profile_arrays(profile, n, "h", 24), profile_arrays(profile, n, "d", 7)
+
+
+def candidates(
+    state: pd.DataFrame,
+    prof_h: dict[str, np.ndarray],
+    prof_d: dict[str, np.ndarray],
+    person_rows: np.ndarray,
+    channels: np.ndarray,
+    hours: list[int],
+    weekday: np.ndarray,
+    priors: Priors,
+    vocab: dict[str, list[str]],
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """Broadcast (person, channel) pairs over the allowed hours.
+
+    person_rows / channels / weekday: aligned arrays, one entry per (person, channel) pair.
+    Returns (feature matrix with len(pairs) * len(hours) rows, pair index, hour) per row.
+    """
+    hrs = np.asarray(hours, dtype=np.int64)
+    n_pairs, n_h = len(person_rows), len(hrs)
+    pair = np.repeat(np.arange(n_pairs), n_h)
+    hour = np.tile(hrs, n_pairs)
+    rows = person_rows[pair]
+    wd = weekday[pair]
+    ph = {k: v[rows, hour] for k, v in prof_h.items()}
+    pdw = {k: v[rows, wd] for k, v in prof_d.items()}
+    ts = state["ts"].to_numpy()[rows]
+    frame = assemble(state, ph, pdw, channels[pair], hour, wd, ts, priors, vocab, rows)
+    return frame, pair, hour

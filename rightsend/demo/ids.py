@@ -1,0 +1,34 @@
+"""Vendor-looking identifiers, generated in bulk from a seeded generator (no per-row Python)."""
+
+from __future__ import annotations
+
+import base64
+
+import numpy as np
+
+
+def hex_ids(rng: np.random.Generator, n: int, width: int = 32) -> np.ndarray:
+    """n random lowercase hex strings of `width` characters."""
+    nbytes = (width + 1) // 2
+    raw = rng.integers(0, 256, size=n * nbytes, dtype=np.uint8).tobytes().hex()
+    return np.frombuffer(raw.encode(), dtype=f"S{nbytes * 2}").astype(f"U{nbytes * 2}").astype(f"U{width}")
+
+
+def uuids(rng: np.random.Generator, n: int) -> np.ndarray:
+    h = hex_ids(rng, n, 32)
+    s = np.strings.slice
+    out = s(h, 0, 8)
+    for a, b in ((8, 12), (12, 16), (16, 20), (20, 32)):
+        out = np.strings.add(np.strings.add(out, "-"), s(h, a, b))
+    return out
+
+
+def b64_ids(rng: np.random.Generator, n: int) -> np.ndarray:
+    """22-character url-safe ids like SendGrid's sg_event_id."""
+    raw = rng.integers(0, 256, size=n * 18, dtype=np.uint8).tobytes()
+    text = base64.urlsafe_b64encode(raw)
+    return np.frombuffer(text, dtype="S24").astype("U24").astype("U22")
+
+
+def prefixed(prefix: str, ids: np.ndarray) -> np.ndarray:
+    return np.strings.add(prefix, ids)

@@ -1,0 +1,117 @@
+"""Scrub erased persons from files already written on earlier days.
+
+An erasure request must reach every copy the pipeline owns, and earlier days' files in
+out/exports/dt=*/ and out/queue/dt=*/ are copies. A row goes when any identifier in it
+hashes to a tombstone (``sha256(type || ':' || normalised value)``, see hashing.py):
+``email``, ``phone``, ``destination`` (email, phone or device token) and
+``source_customer_id``. Hashed audience rows carry no raw identifier, so a second pass
+also drops every row whose unified ``customer_id`` was matched anywhere in the first.
+Aggregate files (movement, campaign results, report.html) hold no personal data.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from pathlib import Path
+
+import duckdb
+
+from rightsend.config import Settings
+from rightsend.exports._db import has_table
+from rightsend.exports.hashing import tombstone_hash
+
+_CHECKS: dict[str, tuple[str, ...]] = {
+    "email": ("email",),
+    "phone": ("phone",),
+    "destination": ("email", "phone", "device_token"),
+    "source_customer_id": ("customer_id",),
+    "device_token": ("device_token",),
+    "push_device_token": ("device_token",),
+}
+
+
+def _row_erased(row: dict[str, str], tombstones: set[str]) -> bool:
+    for column, types in _CHECKS.items():
+        value = row.get(column)
+        if value and any(tombstone_hash(t, value) in tombstones for t in types):
+            return True
+    return False
+
+
+def _read(path: Path) -> tuple[list[str], list[dict[str, str]]]:
+    with open(path, newline="", encoding="utf-8-sig") as handle:
+        reader = csv.DictReader(handle)
+        return list(reader.fieldnames or []), list(reader)
+
+
+def _rewrite_csv(path: Path, header: list[str], rows: list[dict[str, str]]) -> None:
+    tmp = path.with_name(f".{path.name}.scrub-tmp")
+    with open(tmp, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=header, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    os.replace(tmp, path)
+
+
+def _rewrite_parquet(path: Path, drop_ids: set[str], tombstones: set[str]) -> int:
+    """Queue files have a parquet twin; scrub it with DuckDB (no pyarrow here)."""
+    mem = duckdb.connect()
+    try:
+        mem.execute("create table t as select * from read_parquet(?)", [str(path)])
+        cols = {r[0] for r in mem.execute("describe t").fetchall()}
+        mem.execute("create table h(hash varchar)")
+        mem.executemany("insert into h values (?)", [[h] for h in tombstones])
+        mem.execute("create table d(id varchar)")
+        mem.executemany("insert into d values (?)", [[i] for i in drop_ids])
+        tests = []
+        for column, types in _CHECKS.items():
+            if column in cols:
+                for t in types:
+                    value = f"lower(trim({column}))" if t == "email" else f"trim({column}::varchar)"
+                    tests.append(f"sha256('{t}:' || {value}) in (select hash from h)")
+        if "customer_id" in cols:
+            tests.append("customer_id::varchar in (select id from d)")
+        if not tests:
+            return 0
+        removed = mem.execute(f"delete from t where {' or '.join(tests)}").fetchone()[0]
+        if removed:
+            tmp = path.with_name(f".{path.name}.scrub-tmp")
+            mem.execute(f"copy t to '{tmp}' (format parquet)")
+            os.replace(tmp, path)
+        return int(removed)
+    finally:
+        mem.close()
+
+
+def scrub_erased_from_outputs(settings: Settings, con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Remove erased persons' rows from every earlier exports/queue file; returns counts."""
+    stats = {"files_scanned": 0, "files_changed": 0, "rows_removed": 0}
+    if not has_table(con, "ops.erasure_tombstones"):
+        return stats
+    tombstones = {r[0] for r in con.execute("select identifier_hash from ops.erasure_tombstones").fetchall()}
+    if not tombstones:
+        return stats
+    roots = [settings.output_dir / "exports", settings.output_dir / "queue"]
+    csvs = sorted(p for root in roots if root.is_dir() for p in root.glob("dt=*/**/*.csv"))
+    parsed = {p: _read(p) for p in csvs}
+    erased_ids = {
+        row["customer_id"]
+        for _, rows in parsed.values()
+        for row in rows
+        if row.get("customer_id") and _row_erased(row, tombstones)
+    }
+    for path, (header, rows) in parsed.items():
+        stats["files_scanned"] += 1
+        kept = [r for r in rows if not (_row_erased(r, tombstones) or r.get("customer_id") in erased_ids)]
+        if len(kept) != len(rows):
+            _rewrite_csv(path, header, kept)
+            stats["files_changed"] += 1
+            stats["rows_removed"] += len(rows) - len(kept)
+    for path in sorted(p for root in roots if root.is_dir() for p in root.glob("dt=*/**/*.parquet")):
+        stats["files_scanned"] += 1
+        removed = _rewrite_parquet(path, erased_ids, tombstones)
+        if removed:
+            stats["files_changed"] += 1
+            stats["rows_removed"] += removed
+    return stats

@@ -1,0 +1,51 @@
+"""runs/dt=D/summary.json: stages merge, re-runs replace, and it reads well in words."""
+
+from __future__ import annotations
+
+import json
+
+from rightsend import summary
+
+
+def test_stages_merge_and_a_rerun_replaces_its_section(settings) -> None:
+    summary.record(settings, "2026-11-20", "ingest", {"files": {"loaded": ["a", "b"]}}, 1.5)
+    summary.record(settings, "2026-11-20", "decide", {"queued": 7}, 0.25)
+    summary.record(settings, "2026-11-20", "ingest", {"files": {"loaded": []}}, 0.5)
+    data = json.loads(summary.summary_path(settings, "2026-11-20").read_text())
+    assert data["run_date"] == "2026-11-20"
+    assert data["ingest"] == {"files": {"loaded": []}}
+    assert data["decide"] == {"queued": 7}
+    assert data["timings_seconds"] == {"ingest": 0.5, "decide": 0.25}
+
+
+def test_describe_names_failed_files_and_quarantine_reasons(settings) -> None:
+    data = {
+        "run_date": "2026-11-20",
+        "ingest": {
+            "files": {
+                "loaded": ["email/dt=2026-11-20/a.json"],
+                "skipped_already_loaded": 3,
+                "failed": [{"path": "sms/dt=2026-11-20/x.csv.gz", "error": "truncated gzip"}],
+            },
+            "rows": {
+                "email": {"loaded": 1200, "quarantined": 2, "quarantine_reasons": {"bad timestamp": 2}},
+                "sms": {"loaded": 30, "quarantined": 1, "quarantine_reasons": {"unknown status": 1}},
+            },
+        },
+        "decide": {"queued": 1500, "held_out": 150, "suppressed": {"frequency_cap": 40, "no_consent": 9}},
+        "timings_seconds": {"ingest": 2.0},
+    }
+    text = summary.describe(data, settings)
+    assert "1 files loaded, 3 already loaded, 1 failed; 1,230 rows loaded, 3 quarantined" in text
+    assert "failed file sms/dt=2026-11-20/x.csv.gz: truncated gzip" in text
+    assert "bad timestamp 2, unknown status 1" in text
+    assert "1,500 messages queued (150 held out as control); suppressed: frequency_cap 40, no_consent 9" in text
+    assert str(settings.queue_dir("2026-11-20")) in text
+
+
+def test_run_stage_records_result_and_timing(settings) -> None:
+    result = summary.run_stage("score", lambda s, d: {"people_scored": 3, "date": d}, "2026-11-21", settings)
+    assert result == {"people_scored": 3, "date": "2026-11-21"}
+    data = summary.load(settings, "2026-11-21")
+    assert data["score"]["people_scored"] == 3
+    assert data["timings_seconds"]["score"] >= 0
