@@ -53,3 +53,9 @@ bench: install ## benchmarks at scale (see benchmarks/README.md)
 
 clean: ## remove generated data, Airflow home and dbt artefacts (keeps .venv)
 	rm -rf data .airflow dbt_project/target dbt_project/logs
+
+stack: install ## start Airflow natively with the CeleryExecutor on Postgres + Redis (docs/deployment.md)
+	$(BIN)/python -m rightsend.stack up
+
+stack-down: ## stop what `make stack` started (STACK_ARGS=--drop-db also drops its metadata DB)
+	$(BIN)/python -m rightsend.stack down $(STACK_ARGS)

@@ -104,17 +104,17 @@ REPLAY_METHOD = (
 
 
 def replay(
-    held_customer: np.ndarray,
     held_channel: np.ndarray,
     held_hour: np.ndarray,
-    held_weekday: np.ndarray,
     held_label: np.ndarray,
     choices: dict[str, tuple[np.ndarray, np.ndarray]],
     tol: int,
 ) -> dict[str, Any]:
     """choices[policy] = (channel[n_sends], hour[n_sends]): the policy's pick for each held-out send."""
-    out: dict[str, Any] = {"held_out_sends": int(len(held_label)),
-                           "held_out_rate": round(float(np.mean(held_label)), 5) if len(held_label) else None}
+    out: dict[str, Any] = {
+        "held_out_sends": int(len(held_label)),
+        "held_out_rate": round(float(np.mean(held_label)), 5) if len(held_label) else None,
+    }
     for name, (ch, hr) in choices.items():
         diff = np.abs(held_hour - hr)
         match = (held_channel == ch) & (np.minimum(diff, 24 - diff) <= tol)
@@ -124,5 +124,4 @@ def replay(
             "engaged": int(held_label[match].sum()),
             "rate": round(float(held_label[match].mean()), 5) if n else None,
         }
-    del held_customer, held_weekday
     return out

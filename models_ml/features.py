@@ -116,7 +116,9 @@ def _state_sql(cfg: ModelConfig) -> str:
     """Per query row (kind 'q' in _stream): person state from strictly earlier events."""
     tau = cfg.decay_days
     d = f"exp((epoch(ts) - epoch(timestamp '{EPOCH}')) / 86400.0 / {tau})"
-    every = "partition by customer_id order by ts range between unbounded preceding and current row exclude group"
+    every = (
+        "partition by customer_id order by ts range between unbounded preceding and current row exclude group"
+    )
     recent = (
         f"partition by customer_id order by ts range between interval {cfg.window_days} days preceding "
         "and current row exclude group"
@@ -126,24 +128,21 @@ def _state_sql(cfg: ModelConfig) -> str:
         for kind in ("send", "eng"):
             hit = f"(kind = '{kind}' and channel = '{c}')"
             cols += [
-                f"count(*) filter (where {hit}) over (w_all) as n_{kind}_{c}",
-                f"coalesce(sum({d}) filter (where {hit}) over (w_all), 0) as dw_{kind}_{c}",
-                f"count(*) filter (where {hit}) over (w_90) as r_{kind}_{c}",
+                f"count(*) filter (where {hit}) over ({every}) as n_{kind}_{c}",
+                f"coalesce(sum({d}) filter (where {hit}) over ({every}), 0) as dw_{kind}_{c}",
+                f"count(*) filter (where {hit}) over ({recent}) as r_{kind}_{c}",
             ]
-        cols.append(f"max(ts) filter (where kind = 'eng' and channel = '{c}') over (w_all) as last_eng_{c}")
+        cols.append(f"max(ts) filter (where kind = 'eng' and channel = '{c}') over ({every}) as last_eng_{c}")
     d3 = f"exp((epoch(ts) - epoch(timestamp '{EPOCH}')) / 86400.0 / {tau * 3})"
     cols += [
-        f"coalesce(sum({d3}) filter (where kind = 'eng') over (w_all), 0) as dw3_eng",
-        "max(ts) filter (where kind = 'eng') over (w_all) as last_eng",
-        "max(ts) filter (where kind = 'send') over (w_all) as last_send",
-        "max(ts) filter (where kind = 'order') over (w_all) as last_order",
-        "count(*) filter (where kind = 'order') over (w_all) as orders_before",
-        "coalesce(sum(amount) filter (where kind = 'order') over (w_all), 0) as revenue_before",
+        f"coalesce(sum({d3}) filter (where kind = 'eng') over ({every}), 0) as dw3_eng",
+        f"max(ts) filter (where kind = 'eng') over ({every}) as last_eng",
+        f"max(ts) filter (where kind = 'send') over ({every}) as last_send",
+        f"max(ts) filter (where kind = 'order') over ({every}) as last_order",
+        f"count(*) filter (where kind = 'order') over ({every}) as orders_before",
+        f"coalesce(sum(amount) filter (where kind = 'order') over ({every}), 0) as revenue_before",
     ]
-    return (
-        f"select qid, ts, {d} as dq, {', '.join(cols)} from _stream "
-        f"window w_all as ({every}), w_90 as ({recent}) qualify kind = 'q'"
-    )
+    return f"select qid, ts, {d} as dq, {', '.join(cols)} from _stream qualify kind = 'q'"
 
 
 def _profile_sql(cfg: ModelConfig) -> str:
@@ -173,7 +172,7 @@ def _profile_sql(cfg: ModelConfig) -> str:
         union all
         select customer_id, ts, 'q', qid, key, 0.0, 'q' from _qkeys
     )
-    select qid, key,
+    select qid, left(key, 1) as kt, cast(substr(key, 2) as integer) as k,
         coalesce(sum(w) filter (where what = 'eng') over w, 0) as p_eng,
         coalesce(sum(w * {d}) filter (where what = 'eng') over w, 0) as p_eng_d,
         coalesce(sum(w) filter (where what = 'send') over w, 0) as p_send,
@@ -209,9 +208,9 @@ def _static_sql(con: duckdb.DuckDBPyConnection) -> str:
     """
 
 
-def person_state(con: duckdb.DuckDBPyConnection, keys_per_query: str, cfg: ModelConfig) -> tuple[
-    pd.DataFrame, pd.DataFrame
-]:
+def person_state(
+    con: duckdb.DuckDBPyConnection, keys_per_query: str, cfg: ModelConfig
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """State and profile for the queries in temp table ``_queries`` (qid, customer_id, ts).
 
     ``keys_per_query``: SQL producing (qid, customer_id, ts, key) - which profile cells to look up.
@@ -287,13 +286,13 @@ def _days(later: pd.Series | np.ndarray, earlier: pd.Series) -> np.ndarray:
 
 
 def encode_categories(frame: pd.DataFrame, vocab: dict[str, list[str]]) -> None:
-    """Strings -> stable integer codes (unknown/missing -> -1, which LightGBM treats as missing)."""
+    """Strings -> stable integer codes; unknown or missing -> NaN (LightGBM: missing)."""
     for col in CAT_COLUMNS:
         if col == "channel":
             continue
         values = frame[col].astype(object).where(frame[col].notna(), None).to_numpy()
         lookup = {v: i for i, v in enumerate(vocab.get(col, []))}
-        frame[col] = np.fromiter((lookup.get(v, -1) for v in values), dtype=np.float64, count=len(values))
+        frame[col] = np.fromiter((lookup.get(v, np.nan) for v in values), dtype=np.float64, count=len(values))
 
 
 def fit_vocab(state: pd.DataFrame) -> dict[str, list[str]]:
@@ -367,7 +366,9 @@ def assemble(
     # sends made near this hour (smoothed toward the person's own overall rate)
     out["hour_eng_share"] = np.where(tot_eng > 0, prof_h["p_eng"] / (2.0 * np.maximum(tot_eng, 1)), np.nan)
     dw3 = s["dw3_eng"].to_numpy(np.float64)[rows]  # same tau*3 decay as the profile: ratio is time-free
-    out["hour_eng_share_decay"] = np.where(dw3 > 0, prof_h["p_eng_d"] / (2.0 * np.maximum(dw3, 1e-300)), np.nan)
+    out["hour_eng_share_decay"] = np.where(
+        dw3 > 0, prof_h["p_eng_d"] / (2.0 * np.maximum(dw3, 1e-300)), np.nan
+    )
     person_rate = out["tot_rate_all"]
     out["hour_rate"] = _rate(prof_h["p_engsend"], prof_h["p_send"], person_rate)
     out["hour_sends"] = prof_h["p_send"]
@@ -377,20 +378,19 @@ def assemble(
     out["revenue_before"] = s["revenue_before"].to_numpy(np.float64)[rows]
     out["days_since_order"] = _days(ts, s["last_order"].iloc[rows])
     out["tenure_days"] = s["tenure_days"].to_numpy(np.float64)[rows]
-    cats = s[[c for c in CAT_COLUMNS if c != "channel"]].iloc[rows].reset_index(drop=True)
+    # encode once per person, then broadcast: far fewer Python-level lookups than per candidate
+    cats = s[[c for c in CAT_COLUMNS if c != "channel"]].reset_index(drop=True)
     encode_categories(cats, vocab)
     for col in cats.columns:
-        out[col] = cats[col].to_numpy()
+        out[col] = cats[col].to_numpy()[rows]
     frame = pd.DataFrame({f: np.asarray(out[f], dtype=np.float32) for f in FEATURES})
     return frame
 
 
-def profile_arrays(
-    profile: pd.DataFrame, n_queries: int, prefix: str, size: int
-) -> dict[str, np.ndarray]:
+def profile_arrays(profile: pd.DataFrame, n_queries: int, prefix: str, size: int) -> dict[str, np.ndarray]:
     """Long profile (qid, key, values) -> dense arrays [n_queries, size] per value column."""
-    part = profile[profile["key"].str.startswith(prefix)]
-    k = part["key"].str.slice(1).astype(int).to_numpy()
+    part = profile[profile["kt"].to_numpy() == prefix]
+    k = part["k"].to_numpy(np.int64)
     q = part["qid"].to_numpy(np.int64)
     dense = {}
     for col in ("p_eng", "p_eng_d", "p_send", "p_engsend"):
@@ -400,10 +400,22 @@ def profile_arrays(
     return dense
 
 
+def own_profile(profile: pd.DataFrame, n_queries: int, prefix: str) -> dict[str, np.ndarray]:
+    """Training: each query looked up one cell per prefix -> 1-D arrays (no [n, 24] matrices)."""
+    part = profile[profile["kt"].to_numpy() == prefix]
+    q = part["qid"].to_numpy(np.int64)
+    dense = {}
+    for col in ("p_eng", "p_eng_d", "p_send", "p_engsend"):
+        vec = np.zeros(n_queries, dtype=np.float64)
+        vec[q] = part[col].to_numpy(np.float64)
+        dense[col] = vec
+    return dense
+
+
 def training_frame(
     con: duckdb.DuckDBPyConnection, cutoff: str, cfg: ModelConfig = DEFAULT_CONFIG
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, np.ndarray], dict[str, np.ndarray]]:
-    """(sends, state, hour profile [n,24], weekday profile [n,7]) for every labelled send < cutoff."""
+    """(sends, state, own-hour profile, own-weekday profile) for every labelled send < cutoff."""
     sends = training_queries(con, cutoff, cfg)
     build_history(con, cutoff)
     state, profile = person_state(
@@ -413,7 +425,7 @@ def training_frame(
         cfg,
     )
     n = len(sends)
-    return sends, state, profile_arrays(profile, n, "h", 24), profile_arrays(profile, n, "d", 7)
+    return sends, state, own_profile(profile, n, "h"), own_profile(profile, n, "d")
 
 
 def training_matrix(
@@ -429,11 +441,17 @@ def training_matrix(
     rows = np.arange(n)
     hr = sends["local_hour"].to_numpy(np.int64)
     wd = sends["weekday"].to_numpy(np.int64)
-    ph = {k: v[rows, hr] for k, v in prof_h.items()}
-    pdw = {k: v[rows, wd] for k, v in prof_d.items()}
     return assemble(
-        state, ph, pdw, sends["channel"].to_numpy().astype(str), hr, wd, sends["ts"].to_numpy(), priors,
-        vocab, rows,
+        state,
+        prof_h,
+        prof_d,
+        sends["channel"].to_numpy().astype(str),
+        hr,
+        wd,
+        sends["ts"].to_numpy(),
+        priors,
+        vocab,
+        rows,
     )
 
 

@@ -35,7 +35,9 @@ def save(settings: Settings, version: str, model_text: str, metadata: dict[str, 
     folder = settings.models_dir / version
     folder.mkdir(parents=True, exist_ok=True)
     _atomic_write(folder / "model.txt", model_text)
-    _atomic_write(folder / "metadata.json", json.dumps(metadata, indent=2, sort_keys=True, default=str) + "\n")
+    _atomic_write(
+        folder / "metadata.json", json.dumps(metadata, indent=2, sort_keys=True, default=str) + "\n"
+    )
     return ModelInfo(version, folder, metadata)
 
 

@@ -39,11 +39,23 @@ def connect(settings: Settings, read_only: bool = False) -> Iterator[duckdb.Duck
     with _locked(settings.warehouse_path, exclusive=not read_only):
         if read_only and not settings.warehouse_path.exists():
             raise FileNotFoundError(f"no warehouse at {settings.warehouse_path}: run ingestion first")
-        con = duckdb.connect(str(settings.warehouse_path), read_only=read_only)
+        con = _open(settings.warehouse_path, read_only)
         try:
             yield con
         finally:
             con.close()
+
+
+def _open(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
+    try:
+        return duckdb.connect(str(path), read_only=read_only)
+    except duckdb.ConnectionException as error:
+        # This process already holds the database open (dbt runs in-process under
+        # `dag.test`): DuckDB then refuses a second instance with another configuration,
+        # and the open instance is the one to share.
+        if "different configuration" not in str(error):
+            raise
+        return duckdb.connect(str(path))
 
 
 def bootstrap(con: duckdb.DuckDBPyConnection) -> None:

@@ -21,7 +21,13 @@ create table if not exists queue.outbox (
     model_version varchar,
     p_engage double,
     reason varchar,
-    created_at timestamp not null
+    created_at timestamp not null,
+    -- added by rightsend.decide (not in the queue file): the product a message is about,
+    -- its trigger time (reminders, series), and the campaign's caps behaviour at queue time
+    sku varchar,
+    trigger_at timestamp,
+    tags varchar,                          -- comma-separated campaign tags (promotional|transactional, ...)
+    counts_toward_caps boolean
 );
 
 create table if not exists queue.suppression_log (
@@ -36,5 +42,7 @@ create table if not exists queue.suppression_log (
 create table if not exists queue.dispatch_log (
     message_id varchar primary key,        -- published at most once
     transport varchar not null,
-    published_at timestamp not null
+    published_at timestamp not null,
+    queue_date date,                       -- added by rightsend.dispatch
+    broker_ref varchar                     -- stream entry id / file path, when the broker gives one
 );

@@ -28,10 +28,14 @@ def columns_of(con: duckdb.DuckDBPyConnection, qualified: str) -> set[str]:
 def fetch(
     con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | dict[str, Any] | None = None
 ) -> tuple[list[str], list[tuple]]:
+    if isinstance(params, dict):  # DuckDB rejects named parameters the statement does not use
+        params = {k: v for k, v in params.items() if f"${k}" in sql}
     cur = con.execute(sql, params or [])
     return [d[0] for d in cur.description], cur.fetchall()
 
 
-def records(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | dict[str, Any] | None = None) -> list[dict]:
+def records(
+    con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | dict[str, Any] | None = None
+) -> list[dict]:
     cols, rows = fetch(con, sql, params)
     return [dict(zip(cols, r, strict=True)) for r in rows]

@@ -2,9 +2,10 @@
 
 - ``rfm_<slug>.csv``: one per RFM segment worth paying to reach (all but the lost/hibernating).
 - ``suppression_recent_buyers.csv``: people who bought, in the last ``SUPPRESSION_DAYS`` days, a
-  sku or category promoted by a campaign queued today, so paid retargeting stops chasing a
-  purchase that already happened. When no queued campaign declares what it promotes (in
-  include/campaigns), every recent buyer is suppressed: over-suppressing wastes less than
+  sku or category promoted by a campaign queued today (the outbox ``sku`` of today's messages,
+  and skus/categories a campaign declares in include/campaigns), so paid retargeting stops
+  chasing a purchase that already happened. When today's queue names no product, every
+  recent buyer is suppressed: over-suppressing wastes less than
   advertising a product to someone who just bought it.
 
 Only consented contact points are hashed (see hashing.py for the normalisation rule); a person
@@ -23,12 +24,13 @@ import duckdb
 
 from rightsend.config import INCLUDE_DIR
 from rightsend.exports import customers
-from rightsend.exports._db import fetch, has_table
+from rightsend.exports._db import columns_of, fetch, has_table
 from rightsend.exports._io import slug, write_csv
 from rightsend.exports.hashing import audience_email_hash, audience_phone_hash
 
 COLUMNS = ("customer_id", "email_sha256", "phone_sha256")
 SUPPRESSION_DAYS = 30
+CAMPAIGNS_DIR = INCLUDE_DIR / "campaigns"
 # Spend on these rarely pays back; every other segment (including ones dbt adds later) gets an audience.
 NOT_WORTH_TARGETING = frozenset({"lost", "lost_customers", "hibernating", "hibernating_customers"})
 SUPPRESSION_FILE = "audiences/suppression_recent_buyers.csv"
@@ -62,10 +64,11 @@ def _walk(node: Any, found: dict[str, tuple[set[str], set[str]]], campaign: str 
             _walk(value, found, campaign)
 
 
-def promoted_items(campaigns_dir: Path = INCLUDE_DIR / "campaigns") -> dict[str, tuple[set[str], set[str]]]:
+def promoted_items(campaigns_dir: Path | None = None) -> dict[str, tuple[set[str], set[str]]]:
     """campaign_id -> (skus, categories) it promotes, read loosely from the campaign YAML files."""
     import yaml
 
+    campaigns_dir = campaigns_dir or CAMPAIGNS_DIR
     found: dict[str, tuple[set[str], set[str]]] = {}
     for path in sorted(campaigns_dir.glob("*.y*ml")) if campaigns_dir.is_dir() else []:
         try:
@@ -80,16 +83,36 @@ def _suppression_rows(con: duckdb.DuckDBPyConnection, run_date: str, view: str) 
         return [], "no order lines"
     since = (date.fromisoformat(run_date) - timedelta(days=SUPPRESSION_DAYS - 1)).isoformat()
     queued: list[str] = []
+    outbox_skus: set[str] = set()
     if has_table(con, "queue.outbox"):
-        queued = [r[0] for r in con.execute("select distinct campaign_id from queue.outbox where queue_date = ?", [run_date]).fetchall()]
+        queued = [
+            r[0]
+            for r in con.execute(
+                "select distinct campaign_id from queue.outbox where queue_date = ?", [run_date]
+            ).fetchall()
+        ]
+        if "sku" in columns_of(con, "queue.outbox"):  # decide records the product a message is about
+            outbox_skus = {
+                r[0]
+                for r in con.execute(
+                    "select distinct sku from queue.outbox where queue_date = ? and sku is not null",
+                    [run_date],
+                ).fetchall()
+            }
     declared = promoted_items()
-    skus = sorted({s for c in queued for s in declared.get(c, (set(), set()))[0]})
+    skus = sorted(outbox_skus | {s for c in queued for s in declared.get(c, (set(), set()))[0]})
     cats = sorted({s for c in queued for s in declared.get(c, (set(), set()))[1]})
-    basis = "promoted skus/categories of queued campaigns" if skus or cats else "any purchase (no campaign declares products)"
+    basis = (
+        "promoted skus/categories of queued campaigns"
+        if skus or cats
+        else "any purchase (no campaign declares products)"
+    )
     if queued and not (skus or cats):
         match = "true"
     elif skus or cats:
-        match = "(l.sku in (select unnest($skus::varchar[])) or l.category in (select unnest($cats::varchar[])))"
+        match = (
+            "(l.sku in (select unnest($skus::varchar[])) or l.category in (select unnest($cats::varchar[])))"
+        )
     else:
         return [], "no campaign queued"
     sql = f"""
@@ -118,7 +141,10 @@ def export(con: duckdb.DuckDBPyConnection, run_date: str, out_dir: Path) -> tupl
     for segment, *rest in rows:
         if slug(segment) not in NOT_WORTH_TARGETING:
             by_segment.setdefault(f"audiences/rfm_{slug(segment)}.csv", []).append(tuple(rest))
-    files = {name: write_csv(out_dir / name, COLUMNS, _hashed(members)) for name, members in sorted(by_segment.items())}
+    files = {
+        name: write_csv(out_dir / name, COLUMNS, _hashed(members))
+        for name, members in sorted(by_segment.items())
+    }
     suppress, basis = _suppression_rows(con, run_date, view)
     files[SUPPRESSION_FILE] = write_csv(out_dir / SUPPRESSION_FILE, COLUMNS, _hashed(suppress))
     return files, basis

@@ -4,8 +4,9 @@ and the conversion lift over the campaign's holdout with a 95% interval.
 marts.mart_campaign_results names the totals but not the per-arm counts an interval needs,
 so the same measure is computed here from what the mart is built from: queue.outbox
 (arms), marts.fct_sends (sent, first human engagement) and marts.fct_orders (a counted
-order within 3 days of the planned send time, for treated and holdout alike). All queue
-dates up to D count. The holdout is pooled per campaign: it is the control for every
+order within 3 days of the planned send time, for treated and holdout alike). Every
+message whose planned send time has passed by the end of D counts; today's queue has no
+outcome yet and is left out. The holdout is pooled per campaign: it is the control for every
 variant. Interval: Newcombe's hybrid score (Wilson) interval for a difference of
 proportions - see stats.py.
 """
@@ -61,7 +62,8 @@ def _arm_counts(con: duckdb.DuckDBPyConnection, run_date: str) -> list[tuple]:
     return fetch(
         con,
         f"""
-        with m as (select * from queue.outbox where queue_date <= $run_date::date),
+        with m as (select * from queue.outbox
+                   where queue_date <= $run_date::date and send_at_utc < $run_date::date + interval 1 day),
              s as ({sends})
         select m.campaign_id, coalesce(m.variant, '') as variant, m.is_holdout,
                count(*) as n, count(s.message_id) as sent,

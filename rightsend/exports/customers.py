@@ -46,7 +46,7 @@ def _best_channel_sql(con: duckdb.DuckDBPyConnection) -> str:
     """
 
 
-def _not_erased_sql(con: duckdb.DuckDBPyConnection) -> str:
+def not_erased_sql(con: duckdb.DuckDBPyConnection) -> str:
     if not has_table(con, "ops.erasure_tombstones"):
         return "true"
     return """not exists (
@@ -71,12 +71,12 @@ def view_sql(con: duckdb.DuckDBPyConnection) -> str:
             c.last_order_at, c.recency_days::integer as recency_days,
             c.r_score::integer as r_score, c.f_score::integer as f_score, c.m_score::integer as m_score,
             c.rfm_segment, c.lifecycle_state, c.preferred_channel,
-            case when c.is_email_reachable then nullif(trim(c.email), '') end as email,
+            case when c.is_email_reachable then nullif(lower(trim(c.email)), '') end as email,
             case when c.is_sms_reachable then nullif(trim(c.phone), '') end as phone,
             b.best_channel, b.best_local_hour
         from marts.dim_customers c
         left join best b on b.customer_id = c.customer_id
-        where {_not_erased_sql(con)}
+        where {not_erased_sql(con)}
     """
 
 

@@ -61,9 +61,9 @@ def _rewrite_parquet(path: Path, drop_ids: set[str], tombstones: set[str]) -> in
         mem.execute("create table t as select * from read_parquet(?)", [str(path)])
         cols = {r[0] for r in mem.execute("describe t").fetchall()}
         mem.execute("create table h(hash varchar)")
-        mem.executemany("insert into h values (?)", [[h] for h in tombstones])
+        mem.execute("insert into h select unnest(?::varchar[])", [sorted(tombstones)])
         mem.execute("create table d(id varchar)")
-        mem.executemany("insert into d values (?)", [[i] for i in drop_ids])
+        mem.execute("insert into d select unnest(?::varchar[])", [sorted(drop_ids)])
         tests = []
         for column, types in _CHECKS.items():
             if column in cols:

@@ -25,6 +25,10 @@ def movement_rows(con: duckdb.DuckDBPyConnection, run_date: str) -> list[tuple]:
         return []
     today = date.fromisoformat(run_date)
     out: list[tuple] = []
+    if not con.execute(
+        "select count(*) from marts.mart_customer_segments_daily where snapshot_date = ?::date", [run_date]
+    ).fetchone()[0]:
+        return out  # today's snapshot missing: comparing would call everyone '(gone)'
     for comparison, days in COMPARISONS:
         base = (today - timedelta(days=days)).isoformat()
         has_base = con.execute(

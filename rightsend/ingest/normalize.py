@@ -42,6 +42,9 @@ def default_region() -> str:
 
 def text(value: Any) -> str | None:
     """A field as trimmed text; blank and null become None, JSON values are kept as JSON."""
+    if value.__class__ is str:  # the hot path: most fields are plain text
+        value = value.strip()
+        return value or None
     if value is None:
         return None
     if isinstance(value, str):

@@ -29,7 +29,7 @@ class Record:
     line: int  # physical line where the record starts (CSV header = 1); 1-based index in a JSON array
     fields: dict[str, Any]  # canonical key -> value
     extra: dict[str, Any] | None  # fields the contract does not name, kept in _extra
-    raw: str | None = None  # original text, filled in lazily for quarantine
+    raw: str | list[str] | None = None  # original text (CSV: its physical lines), for quarantine
     error: str | None = None  # set when the record itself is malformed
 
 
@@ -117,9 +117,7 @@ def csv_records(text: str, known: dict[str, str], required: tuple[str, ...]) -> 
             row.extend([""] * (width - len(row)))
         fields = {name: row[i] for i, name in positions}
         extra = {name: row[i] for i, name in extras if row[i] != ""} or None
-        rec = Record(start, fields, extra)
-        rec.raw = raw_lines  # type: ignore[assignment]  # joined only if quarantined
-        yield rec
+        yield Record(start, fields, extra, raw_lines)  # lines joined only if quarantined
 
 
 def raw_text(rec: Record) -> str:
@@ -179,7 +177,8 @@ def json_records(text: str, known: frozenset[str]) -> Iterator[Record]:
             rec = Record(line, {}, None, raw or json.dumps(value), "not a JSON object")
         else:
             good += 1
-            extra = {k: v for k, v in value.items() if k not in known} or None
+            unknown = value.keys() - known
+            extra = {k: value[k] for k in unknown} if unknown else None
             rec = Record(line, value, extra, raw)
         if good == 0:
             pending.append(rec)  # hold back until we know the file is JSON at all

@@ -1,0 +1,289 @@
+"""Daily scoring: every reachable person x reachable channel x allowed local hour of day D+1.
+
+Writes ml.send_scores (contract in docs/architecture.md, "Scores"); idempotent per score_date.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from models_ml import features
+from models_ml.config import CHANNELS, DEFAULT_CONFIG, ModelConfig, Rules, load_rules
+from models_ml.evaluate import Platt
+from models_ml.registry import ModelInfo, champion, load_booster
+from rightsend import warehouse
+from rightsend.config import Settings
+
+log = logging.getLogger(__name__)
+
+DDL = """
+create schema if not exists ml;
+create table if not exists ml.send_scores (
+    score_date date not null,          -- D; the sends happen on the person's local day D+1
+    customer_id varchar not null,
+    channel varchar not null,
+    best_local_hour integer not null,
+    best_hour_of_week integer not null,
+    p_engage double not null,          -- calibrated probability at best_local_hour
+    expected_value double not null,    -- p_engage * engagement_value - cost_per_message
+    p_by_hour double[24],              -- null outside the allowed send window
+    channel_rank integer not null,     -- 1 = the person's best channel by expected value
+    is_personal boolean not null,      -- false: too little history, population/segment fallback
+    reason varchar,
+    model_version varchar not null,
+    primary key (score_date, customer_id, channel)
+);
+"""
+
+
+@dataclass
+class LoadedModel:
+    info: ModelInfo
+    booster: Any
+    platt: Platt
+    priors: features.Priors
+    vocab: dict[str, list[str]]
+
+    @classmethod
+    def from_info(cls, info: ModelInfo) -> LoadedModel:
+        meta = info.metadata
+        if meta["features"] != features.FEATURES:
+            raise RuntimeError(f"model {info.version} was trained on another feature list: retrain (force)")
+        return cls(
+            info,
+            load_booster(info),
+            Platt(**meta["calibration"]),
+            features.Priors.from_dict(meta["priors"]),
+            {k: list(v) for k, v in meta["vocab"].items()},
+        )
+
+    def margin(self, x: pd.DataFrame) -> np.ndarray:
+        return self.booster.predict(x, raw_score=True, num_threads=DEFAULT_CONFIG.num_threads)
+
+    def proba(self, x: pd.DataFrame) -> np.ndarray:
+        return self.platt(self.margin(x))
+
+
+def economics(rules: Rules, channels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    value = np.array([rules.channels[c].engagement_value for c in CHANNELS])
+    cost = np.array([rules.channels[c].cost_per_message for c in CHANNELS])
+    idx = np.select([channels == c for c in CHANNELS], list(range(len(CHANNELS))), 0)
+    return value[idx], cost[idx]
+
+
+def score_pairs(
+    model: LoadedModel,
+    state: pd.DataFrame,
+    prof_h: dict[str, np.ndarray],
+    prof_d: dict[str, np.ndarray],
+    person_rows: np.ndarray,
+    channels: np.ndarray,
+    weekday: np.ndarray,
+    rules: Rules,
+) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
+    """p[pair, hour] and ev[pair, hour] over the allowed hours, plus the candidate matrix."""
+    hours = rules.allowed_hours
+    x, _, _ = features.candidates(
+        state, prof_h, prof_d, person_rows, channels, hours, weekday, model.priors, model.vocab
+    )
+    p = model.proba(x).reshape(len(person_rows), len(hours))
+    value, cost = economics(rules, channels)
+    ev = p * value[:, None] - cost[:, None]
+    return p, ev, x
+
+
+# Feature -> how to say it. {v} = the feature value at the chosen candidate.
+_PHRASES: dict[str, str] = {
+    "ch_rate_all": "{ch} engagement rate {pct}",
+    "ch_rate_decay": "recent {ch} engagement rate {pct}",
+    "ch_rate_90d": "{ch} engagement rate {pct} in 90 days",
+    "ch_eng_share": "engages mostly on {ch}",
+    "ch_days_since_eng": "engaged on {ch} recently",
+    "ch_sends_all": "{ch} history",
+    "ch_sends_decay": "recent {ch} history",
+    "ch_sends_90d": "recent {ch} history",
+    "tot_rate_all": "engaged person",
+    "tot_rate_decay": "recently engaged",
+    "tot_rate_90d": "recently engaged",
+    "days_since_eng": "engaged recently",
+    "days_since_send": "not messaged lately",
+    "hour_eng_share": "engages mostly {daypart}",
+    "hour_eng_share_decay": "engages mostly {daypart} lately",
+    "hour_rate": "responds to sends around {hh}",
+    "hour_sends": "responds to sends around {hh}",
+    "wd_eng_share": "engages on {wdname}s",
+    "wd_rate": "responds on {wdname}s",
+    "local_hour": "{daypart} works for most people",
+    "hour_of_week": "{wdname} {daypart} works for most people",
+    "weekday": "{wdname}s work for most people",
+    "channel": "{ch} works for most people",
+    "orders_before": "customer with orders",
+    "revenue_before": "customer with orders",
+    "days_since_order": "ordered recently",
+    "tenure_days": "long-time subscriber",
+    "lifecycle_state": "lifecycle stage",
+    "rfm_segment": "RFM segment",
+    "country": "country",
+    "push_platform": "push platform",
+    "timezone_source": "time zone",
+}
+_WD = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+def _daypart(h: int) -> str:
+    return "in mornings" if h < 12 else "in afternoons" if h < 17 else "in evenings"
+
+
+def reasons(model: LoadedModel, x: pd.DataFrame, channels: np.ndarray, hours: np.ndarray) -> list[str]:
+    """Short words from LightGBM's own SHAP contributions: the two strongest positive ones."""
+    if len(x) == 0:
+        return []
+    contrib = model.booster.predict(x, pred_contrib=True, num_threads=DEFAULT_CONFIG.num_threads)[:, :-1]
+    names = features.FEATURES
+    order = np.argsort(-contrib, axis=1, kind="stable")[:, :4]
+    vals = x.to_numpy()
+    out = []
+    for i in range(len(x)):
+        ch, h = str(channels[i]), int(hours[i])
+        wd = int(vals[i, names.index("weekday")])
+        said: list[str] = []
+        for j in order[i]:
+            if contrib[i, j] <= 0 or len(said) == 2:
+                break
+            v = vals[i, j]
+            pct = f"{v:.0%}" if np.isfinite(v) else "n/a"
+            phrase = _PHRASES.get(names[j], names[j]).format(
+                ch=ch, pct=pct, daypart=_daypart(h), hh=f"{h:02d}:00", wdname=_WD[wd % 7]
+            )
+            if phrase not in said:
+                said.append(phrase)
+        out.append(f"{ch} at {h:02d}:00: " + ("; ".join(said) if said else "best of a flat day"))
+    return out
+
+
+def _reachable_people(con: Any) -> pd.DataFrame:
+    return con.execute(
+        """
+        select customer_id, coalesce(is_email_reachable, false) as email,
+               coalesce(is_sms_reachable, false) as sms, coalesce(is_push_reachable, false) as push
+        from marts.dim_customers
+        where coalesce(is_email_reachable, false) or coalesce(is_sms_reachable, false)
+           or coalesce(is_push_reachable, false)
+        order by customer_id
+        """
+    ).df()
+
+
+def _write(con: Any, run_date: str, out: pd.DataFrame, p_by_hour: np.ndarray) -> None:
+    frame = out.copy()
+    for h in range(24):
+        frame[f"h{h}"] = p_by_hour[:, h]
+    con.register("_scores", frame)
+    arr = ", ".join(f"h{h}" for h in range(24))
+    con.execute(
+        f"""
+        insert into ml.send_scores
+        select '{run_date}'::date, customer_id, channel, best_local_hour, best_hour_of_week, p_engage,
+               expected_value, [{arr}]::double[24], channel_rank, is_personal, reason, model_version
+        from _scores
+        """
+    )
+    con.unregister("_scores")
+
+
+def run(settings: Settings, run_date: str, cfg: ModelConfig = DEFAULT_CONFIG) -> dict[str, Any]:
+    """Score every reachable person for local day run_date+1 with the champion."""
+    info = champion(settings)
+    trained: dict[str, Any] | None = None
+    if info is None:
+        from models_ml import train
+
+        trained = train.run(settings, run_date, force=True, cfg=cfg)
+        info = champion(settings)
+        if info is None:
+            raise RuntimeError(f"no champion model and training was not possible: {trained.get('reason')}")
+    model = LoadedModel.from_info(info)
+    rules = load_rules()
+    hours = np.array(rules.allowed_hours)
+    as_of = (date.fromisoformat(run_date) + timedelta(days=1)).isoformat()  # end of D
+    weekday_next = date.fromisoformat(as_of).weekday()  # local day D+1 for everybody
+
+    with warehouse.connect(settings, read_only=False) as con:
+        con.execute(DDL)
+        people = _reachable_people(con)
+        con.execute("delete from ml.send_scores where score_date = ?", [run_date])
+        counts = {"people": 0, "personal": 0, "fallback": 0, "rows": 0}
+        mix = dict.fromkeys(CHANNELS, 0)
+        for start in range(0, len(people), cfg.batch_size):
+            batch = people.iloc[start : start + cfg.batch_size].reset_index(drop=True)
+            con.register("_batch", batch[["customer_id"]])
+            state, ph, pdw = features.scoring_state(con, as_of, "select customer_id from _batch", cfg)
+            con.unregister("_batch")
+            row_of = pd.Series(np.arange(len(state)), index=state["customer_id"].to_numpy())
+            rows_people = row_of.loc[batch["customer_id"].to_numpy()].to_numpy()
+            reach = batch[list(CHANNELS)].to_numpy(bool)
+            pi, ci = np.nonzero(reach)  # (person, channel) pairs, person-major
+            person_rows = rows_people[pi]
+            channels = np.array(CHANNELS)[ci]
+            wd = np.full(len(pi), weekday_next)
+            p, ev, x = score_pairs(model, state, ph, pdw, person_rows, channels, wd, rules)
+            best = np.argmax(ev, axis=1)  # first max: earliest hour on ties (deterministic)
+            ar = np.arange(len(pi))
+            best_p, best_ev = p[ar, best], ev[ar, best]
+            best_h = hours[best]
+            # channel rank within person by EV (ties: contract channel order)
+            frame = pd.DataFrame({"pi": pi, "ci": ci, "ev": best_ev})
+            frame = frame.sort_values(["pi", "ev", "ci"], ascending=[True, False, True], kind="stable")
+            frame["rank"] = frame.groupby("pi").cumcount() + 1
+            rank = frame.sort_index()["rank"].to_numpy()
+            n_sends = sum(state[f"n_send_{c}"].to_numpy() for c in CHANNELS)[person_rows]
+            is_personal = n_sends >= cfg.min_sends_personal
+            xb = x.iloc[ar * len(hours) + best].reset_index(drop=True)
+            why = reasons(model, xb, channels, best_h)
+            why = [
+                r if ok else r + " (population estimate: little history)"
+                for r, ok in zip(why, is_personal, strict=True)
+            ]
+            p_by_hour = np.full((len(pi), 24), np.nan)
+            p_by_hour[:, hours] = p
+            out = pd.DataFrame(
+                {
+                    "customer_id": batch["customer_id"].to_numpy()[pi],
+                    "channel": channels,
+                    "best_local_hour": best_h.astype(np.int32),
+                    "best_hour_of_week": (weekday_next * 24 + best_h).astype(np.int32),
+                    "p_engage": best_p,
+                    "expected_value": best_ev,
+                    "channel_rank": rank.astype(np.int32),
+                    "is_personal": is_personal,
+                    "reason": why,
+                    "model_version": info.version,
+                }
+            )
+            _write(con, run_date, out, p_by_hour)
+            personal_people = pd.Series(is_personal).groupby(pi).first().to_numpy()
+            counts["people"] += len(batch)
+            counts["personal"] += int(personal_people.sum())
+            counts["fallback"] += int((~personal_people).sum())
+            counts["rows"] += len(out)
+            for c, n in out.loc[out["channel_rank"] == 1, "channel"].value_counts().items():
+                mix[str(c)] += int(n)
+        meta = info.metadata
+    return {
+        "model_version": info.version,
+        "score_date": run_date,
+        "people_scored": counts["people"],
+        "rows": counts["rows"],
+        "personal": counts["personal"],
+        "fallback": counts["fallback"],
+        "best_channel_mix": mix,
+        "validation": meta.get("metrics", {}).get("validation"),
+        "lift": meta.get("policy_evaluation", {}).get("lift"),
+        "trained_first": trained,
+    }

@@ -1,0 +1,228 @@
+"""The dbt project end to end on a tiny hand-built warehouse (see raw_rows.py).
+
+One module-scoped fixture runs three builds (dbt is slow): a first full build, an incremental
+build after late rows arrive and a person is erased, then a --full-refresh build. The marts of
+the last two must be identical; every other check reads the final warehouse.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+from rightsend.config import DBT_PROJECT_DIR
+from rightsend.warehouse import bootstrap
+import dbt_raw_rows as raw_rows
+
+pytestmark = pytest.mark.integration
+
+EVENT_TABLES = ("fct_message_events", "fct_web_events")
+COMPARED_MARTS = (
+    "dim_customers", "fct_orders", "fct_order_lines", "fct_message_events", "fct_sends",
+    "fct_web_events", "dim_products", "mart_customer_channel_engagement",
+    "mart_customer_engagement_hours", "mart_customer_rfm", "mart_customer_segments_daily",
+    "mart_cohort_retention", "mart_campaign_results",
+)
+ERIN = [("customer_id", "1005"), ("email", "erin@example.com")]
+
+
+def person_id(identifier_type: str, value: str) -> str:
+    return "rs_" + hashlib.md5(f"{identifier_type}:{value}".encode()).hexdigest()[:16]
+
+
+def connect(path: Path) -> duckdb.DuckDBPyConnection:
+    """dbt-duckdb keeps its database open in this process: connect with the same settings."""
+    return duckdb.connect(str(path))
+
+
+def dbt(*args: str) -> None:
+    from dbt.cli.main import dbtRunner
+
+    result = dbtRunner().invoke(
+        [*args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR), "--quiet"]
+    )
+    assert result.success, f"dbt {' '.join(args)} failed: {result.exception or result.result}"
+
+
+def read_marts(path: Path) -> dict[str, pd.DataFrame]:
+    with connect(path) as con:
+        frames = {name: con.execute(f"select * from marts.{name}").df() for name in COMPARED_MARTS}
+    return {name: df.sort_values(list(df.columns)).reset_index(drop=True) for name, df in frames.items()}
+
+
+@pytest.fixture(scope="module")
+def warehouse(tmp_path_factory: pytest.TempPathFactory):
+    path = tmp_path_factory.mktemp("dbt") / "warehouse.duckdb"
+    with connect(path) as con:
+        bootstrap(con)
+        raw_rows.load_raw(con)
+        # an anonymous visitor whose login arrives only after the first build
+        con.execute(
+            "insert into raw.web_events (event_id, event_type, occurred_at, anonymous_id, session_id,"
+            " _file, _line, _dt, _loaded_at) values ('w-late-1', 'product_view', '2026-11-14 09:00:00',"
+            " 'anon-late', 's9', 'web/dt=2026-11-14/w.ndjson', 1, '2026-11-14', '2026-11-20')"
+        )
+    previous = os.environ.get("RIGHTSEND_WAREHOUSE")
+    os.environ["RIGHTSEND_WAREHOUSE"] = str(path)
+    try:
+        dbt("build")
+        with connect(path) as con:
+            first = {
+                "late_visitor": con.execute(
+                    "select customer_id from marts.fct_web_events where event_id = 'w-late-1'"
+                ).fetchone()[0],
+                "erin_in_snapshot": con.execute(
+                    "select count(*) from snapshots.snp_customer_segments where customer_id = ?",
+                    [person_id("customer_id", "1005")],
+                ).fetchone()[0],
+            }
+            con.execute(
+                "insert into raw.web_events (event_id, event_type, occurred_at, anonymous_id, session_id,"
+                " customer_id, _file, _line, _dt, _loaded_at) values ('w-late-2', 'session_start',"
+                " '2026-11-20 09:00:00', 'anon-late', 's10', '1001', 'web/dt=2026-11-20/late.ndjson', 1,"
+                " '2026-11-14', '2026-11-20')"
+            )
+            con.executemany(
+                "insert into ops.erasure_tombstones values (?, ?, 'r-erin', '2026-11-20 10:00:00')",
+                [(raw_rows.sha(kind, value), kind) for kind, value in ERIN],
+            )
+        dbt("build")
+        incremental = read_marts(path)
+        dbt("build", "--full-refresh")
+        full_refresh = read_marts(path)
+        yield {"path": path, "first": first, "incremental": incremental, "full_refresh": full_refresh}
+    finally:
+        if previous is None:
+            os.environ.pop("RIGHTSEND_WAREHOUSE", None)
+        else:
+            os.environ["RIGHTSEND_WAREHOUSE"] = previous
+
+
+def query(warehouse, sql: str, params=None) -> pd.DataFrame:
+    with connect(warehouse["path"]) as con:
+        return con.execute(sql, params or []).df()
+
+
+def test_anonymous_visitor_who_logs_in_joins_their_person(warehouse):
+    bob = person_id("customer_id", "1002")
+    rows = query(warehouse, "select event_id, customer_id from marts.fct_web_events where anonymous_id = 'anon-bob'")
+    assert set(rows["event_id"]) == {"w1", "w2"}
+    assert set(rows["customer_id"]) == {bob}  # w1 was anonymous, before the login
+
+
+def test_incremental_build_picks_up_a_late_login(warehouse):
+    assert warehouse["first"]["late_visitor"] is None
+    late = query(warehouse, "select customer_id from marts.fct_web_events where event_id = 'w-late-1'")
+    assert late["customer_id"].tolist() == [person_id("customer_id", "1001")]
+
+
+def test_order_joins_person_by_phone_when_email_missing(warehouse):
+    orders = query(warehouse, "select order_id, customer_id from marts.fct_orders where order_id = '5003'")
+    assert orders["customer_id"].tolist() == [person_id("customer_id", "1003")]
+
+
+def test_phone_conflict_goes_to_latest_customer_row(warehouse):
+    people = query(warehouse, "select source_customer_id, phone from marts.dim_customers")
+    phones = dict(zip(people["source_customer_id"], people["phone"], strict=True))
+    assert phones["1003"] == "+14165550103"
+
+
+def test_consent_and_time_zone(warehouse):
+    people = query(
+        warehouse,
+        "select source_customer_id, timezone, timezone_source, has_sms_consent, has_email_consent,"
+        " is_email_deliverable from marts.dim_customers where source_customer_id is not null",
+    ).set_index("source_customer_id")
+    assert people.loc["1001", ["timezone", "timezone_source"]].tolist() == ["America/Los_Angeles", "device"]
+    assert people.loc["1003", ["timezone", "timezone_source"]].tolist() == ["Europe/Berlin", "browser"]
+    assert bool(people.loc["1003", "has_sms_consent"]) is False  # STOP after the Shopify snapshot
+    assert bool(people.loc["1002", "has_email_consent"]) is True  # opt-in request after Shopify's "no"
+    assert bool(people.loc["1002", "is_email_deliverable"]) is True  # bounce before that opt-in
+
+
+def test_machine_open_is_not_engagement(warehouse):
+    sends = query(warehouse, "select send_id, first_engaged_at from marts.fct_sends").set_index("send_id")
+    assert pd.isna(sends.loc["email:m2", "first_engaged_at"])  # bob: machine open only
+    assert str(sends.loc["email:m1", "first_engaged_at"]) == "2026-11-16 18:30:00"
+
+
+@pytest.mark.parametrize("table", COMPARED_MARTS)
+def test_incremental_equals_full_refresh(warehouse, table):
+    pd.testing.assert_frame_equal(warehouse["incremental"][table], warehouse["full_refresh"][table])
+
+
+def test_erased_person_is_in_no_mart_intermediate_or_snapshot(warehouse):
+    erased_values = {value for _, value in raw_rows.ERASED_IDENTIFIERS} | {
+        person_id("customer_id", "1004"),
+        person_id("customer_id", "1005"),
+        *(value for _, value in ERIN),
+    }
+    assert warehouse["first"]["erin_in_snapshot"] == 1  # erased only after the first build
+    with connect(warehouse["path"]) as con:
+        tables = con.execute(
+            "select table_schema, table_name from information_schema.tables"
+            " where table_schema in ('marts', 'intermediate', 'snapshots')"
+        ).fetchall()
+        assert len(tables) >= 17
+        for schema, table in tables:
+            columns = [c[0] for c in con.execute(f'select * from "{schema}"."{table}" limit 0').description]
+            for column in columns:
+                hits = con.execute(
+                    f'select count(*) from "{schema}"."{table}" where cast("{column}" as varchar) in '
+                    f"({', '.join('?' * len(erased_values))})",
+                    list(erased_values),
+                ).fetchone()[0]
+                assert hits == 0, f"erased identifier in {schema}.{table}.{column}"
+
+
+def test_rfm_matches_an_independent_pandas_computation(warehouse):
+    run_date = pd.Timestamp(raw_rows.RUN_DATE)
+    with connect(warehouse["path"]) as con:
+        lines = con.execute("select * from raw.orders").df()
+        customers = con.execute("select * from raw.customers").df()
+        tombstones = set(con.execute("select identifier_hash from ops.erasure_tombstones").df()["identifier_hash"])
+        people = con.execute("select customer_id, source_customer_id, email from marts.dim_customers").df()
+        rfm = con.execute("select * from marts.mart_customer_rfm").df().set_index("customer_id")
+
+    latest = customers.sort_values(["_dt", "_file", "_line"]).groupby("customer_id").tail(1)
+    owner_of_email = dict(zip(latest["email"], latest["customer_id"], strict=True))
+    owner_of_phone = (
+        latest.dropna(subset=["phone"]).sort_values(["_dt", "_file", "_line"]).groupby("phone").tail(1)
+    )
+    owner_of_phone = dict(zip(owner_of_phone["phone"], owner_of_phone["customer_id"], strict=True))
+    by_source_id = dict(zip(people["source_customer_id"], people["customer_id"], strict=True))
+    by_email = dict(zip(people["email"], people["customer_id"], strict=True))
+
+    orders = lines.sort_values("_line").groupby("order_id").head(1).copy()
+
+    def person(order) -> str | None:
+        if isinstance(order.email, str):
+            if raw_rows.sha("email", order.email) in tombstones:
+                return None
+            source_id = owner_of_email.get(order.email)
+            return by_source_id.get(source_id) if source_id else by_email.get(order.email)
+        return by_source_id.get(owner_of_phone.get(order.phone))
+
+    orders["customer_id"] = orders.apply(person, axis=1)
+    counted = orders[
+        orders["customer_id"].notna()
+        & orders["cancelled_at"].isna()
+        & (orders["financial_status"] != "voided")
+        & (orders["created_at"] > run_date - pd.DateOffset(months=12))
+    ].copy()
+    counted["net"] = (counted["total"] - counted["refunded_amount"].fillna(0)).astype(float)
+    expected = counted.groupby("customer_id").agg(
+        last=("created_at", "max"), frequency=("order_id", "count"), monetary=("net", "sum")
+    )
+    expected["recency_days"] = (run_date - expected["last"].dt.normalize()).dt.days
+
+    assert sorted(expected.index) == sorted(rfm.index)
+    for customer_id, row in expected.iterrows():
+        assert rfm.loc[customer_id, "recency_days"] == row["recency_days"], customer_id
+        assert rfm.loc[customer_id, "frequency"] == row["frequency"], customer_id
+        assert float(rfm.loc[customer_id, "monetary"]) == pytest.approx(row["monetary"]), customer_id
