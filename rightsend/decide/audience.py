@@ -52,7 +52,9 @@ def _titles(inp: DecisionInputs) -> dict[str, str]:
     return dict(zip(p["sku"], p["title"].fillna(p["sku"]), strict=True))
 
 
-def _not_after(events: pd.DataFrame, later: pd.DataFrame, at: str = "occurred_at", later_at: str = "t") -> pd.Series:
+def _not_after(
+    events: pd.DataFrame, later: pd.DataFrame, at: str = "occurred_at", later_at: str = "t"
+) -> pd.Series:
     """For (customer, sku) events: True where no ``later`` row of the same pair is at/after it."""
     if later.empty:
         return pd.Series(True, index=events.index)
@@ -74,7 +76,9 @@ def cart_abandoned(inp: DecisionInputs, c: Campaign, t: Trigger) -> pd.DataFrame
     in_cart = items[items["event_type"] == "add_to_cart"]  # emptied carts drop out here
     if in_cart.empty:
         return _empty()
-    latest = in_cart.sort_values(["occurred_at", "sku"]).groupby("customer_id").tail(1).set_index("customer_id")
+    latest = (
+        in_cart.sort_values(["occurred_at", "sku"]).groupby("customer_id").tail(1).set_index("customer_id")
+    )
     n_items = in_cart.groupby("customer_id").size()
     span = ev.groupby("customer_id")["occurred_at"].agg(["min", "max"])
     sent = _history(inp, c.id)
@@ -140,7 +144,11 @@ def price_drop(inp: DecisionInputs, c: Campaign, t: Trigger) -> pd.DataFrame:
         return _empty()
     df = interest.merge(dropped, on="sku")
     df["drop"] = (df["previous_price"] - df["price"]) / df["previous_price"]
-    df = df.sort_values(["customer_id", "drop", "sku"], ascending=[True, False, True]).groupby("customer_id").head(1)
+    df = (
+        df.sort_values(["customer_id", "drop", "sku"], ascending=[True, False, True])
+        .groupby("customer_id")
+        .head(1)
+    )
     rows = [
         (
             r.customer_id, c.id, r.sku, r.trigger_at, None, 1,
@@ -160,7 +168,9 @@ def low_stock(inp: DecisionInputs, c: Campaign, t: Trigger) -> pd.DataFrame:
     if interest.empty:
         return _empty()
     df = interest.merge(scarce, on="sku")
-    df = df.sort_values(["customer_id", "inventory_qty", "trigger_at", "sku"], ascending=[True, True, False, True])
+    df = df.sort_values(
+        ["customer_id", "inventory_qty", "trigger_at", "sku"], ascending=[True, True, False, True]
+    )
     df = df.groupby("customer_id").head(1)
     rows = [
         (
@@ -267,6 +277,16 @@ def segment_audience(inp: DecisionInputs, c: Campaign) -> pd.DataFrame:
     )[CANDIDATE_COLUMNS]  # fmt: skip
 
 
+TRIGGERS = {
+    "cart_abandoned": lambda inp, c, t, rules: cart_abandoned(inp, c, t),
+    "browse_abandoned": lambda inp, c, t, rules: browse_abandoned(inp, c, t),
+    "price_drop": lambda inp, c, t, rules: price_drop(inp, c, t),
+    "low_stock": lambda inp, c, t, rules: low_stock(inp, c, t),
+    "post_purchase": post_purchase,
+    "signup": lambda inp, c, t, rules: signup(inp, c, t),
+}
+
+
 def candidates(inp: DecisionInputs, campaigns: list[Campaign], rules: Rules) -> pd.DataFrame:
     frames = []
     for c in campaigns:
@@ -274,14 +294,7 @@ def candidates(inp: DecisionInputs, campaigns: list[Campaign], rules: Rules) -> 
         if t is None:
             df = segment_audience(inp, c)
         else:
-            df = {
-                "cart_abandoned": lambda: cart_abandoned(inp, c, t),
-                "browse_abandoned": lambda: browse_abandoned(inp, c, t),
-                "price_drop": lambda: price_drop(inp, c, t),
-                "low_stock": lambda: low_stock(inp, c, t),
-                "post_purchase": lambda: post_purchase(inp, c, t, rules),
-                "signup": lambda: signup(inp, c, t),
-            }[t.type]()
+            df = TRIGGERS[t.type](inp, c, t, rules)
             if c.audience.rfm_segments or c.audience.lifecycle_states:
                 seg = segment_audience(inp, c)
                 df = df[df["customer_id"].isin(seg["customer_id"])]

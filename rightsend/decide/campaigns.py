@@ -18,7 +18,9 @@ from rightsend.config import INCLUDE_DIR
 from rightsend.decide.rules import Channel, _format
 
 CAMPAIGNS_DIR = INCLUDE_DIR / "campaigns"
-TriggerType = Literal["cart_abandoned", "browse_abandoned", "price_drop", "low_stock", "post_purchase", "signup"]
+TriggerType = Literal[
+    "cart_abandoned", "browse_abandoned", "price_drop", "low_stock", "post_purchase", "signup"
+]
 Lifecycle = Literal["new", "active", "lapsing", "silent", "never_engaged"]
 
 

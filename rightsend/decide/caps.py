@@ -26,13 +26,19 @@ class Sent:
 
 
 class CapBook:
-    def __init__(self, rules: Rules, history: pd.DataFrame, campaigns: dict[str, Campaign], saturated: dict[str, str]):
+    def __init__(
+        self, rules: Rules, history: pd.DataFrame, campaigns: dict[str, Campaign], saturated: dict[str, str]
+    ):
         self.rules = rules
         self.saturated = saturated
         self.sent: dict[str, list[Sent]] = defaultdict(list)
         for r in history.itertuples():
             known = campaigns.get(r.campaign_id)
-            tags = r.tags if isinstance(r.tags, str) and r.tags else (",".join(known.tags) if known else "promotional")
+            tags = (
+                r.tags
+                if isinstance(r.tags, str) and r.tags
+                else (",".join(known.tags) if known else "promotional")
+            )
             counts = r.counts_toward_caps
             if counts is None or pd.isna(counts):
                 counts = known.counts if known else True
@@ -43,7 +49,9 @@ class CapBook:
     def _applies(self, cap: Cap, tags: frozenset[str], channel: str) -> bool:
         return bool(tags & set(cap.tags)) and (cap.channels is None or channel in cap.channels)
 
-    def blocked(self, customer_id: str, campaign: Campaign, channel: str, day: dt.date) -> tuple[str, str] | None:
+    def blocked(
+        self, customer_id: str, campaign: Campaign, channel: str, day: dt.date
+    ) -> tuple[str, str] | None:
         """(rule, detail) of the first cap this message would break, or None."""
         if campaign.overrides_caps:
             return None
@@ -63,7 +71,10 @@ class CapBook:
             if tight is not None and tight < limit and used >= tight:
                 return f"saturation_cap:{cap.name}", f"{used} sent, saturated limit {tight} ({sat})"
             if used >= limit:
-                return f"frequency_cap:{cap.name}", f"{used} of {limit} in {cap.days} local day(s) already used"
+                return (
+                    f"frequency_cap:{cap.name}",
+                    f"{used} of {limit} in {cap.days} local day(s) already used",
+                )
         return None
 
     def add(self, customer_id: str, campaign: Campaign, channel: str, day: dt.date) -> None:

@@ -20,7 +20,14 @@ from rightsend.decide import hashing, timing
 from rightsend.decide.audience import candidates
 from rightsend.decide.campaigns import Campaign
 from rightsend.decide.caps import CapBook
-from rightsend.decide.guards import DESTINATION, active_now, bought_pairs, erased, saturated, unreachable_reasons
+from rightsend.decide.guards import (
+    DESTINATION,
+    active_now,
+    bought_pairs,
+    erased,
+    saturated,
+    unreachable_reasons,
+)
 from rightsend.decide.inputs import DecisionInputs
 from rightsend.decide.rules import Rules
 
@@ -95,7 +102,10 @@ class _Decider:
         self.erased = set(cust.loc[erased(inp), "customer_id"])
         reasons = unreachable_reasons(inp)
         self.unreachable = {
-            ch: {cid: (r if isinstance(r, str) else None) for cid, r in zip(cust["customer_id"], s, strict=True)}
+            ch: {
+                cid: (r if isinstance(r, str) else None)
+                for cid, r in zip(cust["customer_id"], s, strict=True)
+            }
             for ch, s in reasons.items()
         }
         self.session, self.checkout = active_now(inp, rules)
@@ -134,7 +144,10 @@ class _Decider:
         if c.max_sends_per_person and len(past) >= c.max_sends_per_person:
             return f"already queued {len(past)} time(s), at most {c.max_sends_per_person} per person"
         if c.min_days_between_sends:
-            last = max(dt.date.fromisoformat(str(x)[:10]) for x in past["send_at_local"].fillna(past["send_at_utc"].astype(str)))
+            last = max(
+                dt.date.fromisoformat(str(x)[:10])
+                for x in past["send_at_local"].fillna(past["send_at_utc"].astype(str))
+            )
             if (self.send_day - last).days < c.min_days_between_sends:
                 return f"last queued for {last}, at least {c.min_days_between_sends} days apart"
         return None
@@ -211,13 +224,22 @@ class _Decider:
             return False
         score = self.scores.get((cid, ch))
         trig = c.audience.trigger
-        if trig is not None and trig.send_at_trigger_time and row.due_at is not None and not pd.isna(row.due_at):
+        if (
+            trig is not None
+            and trig.send_at_trigger_time
+            and row.due_at is not None
+            and not pd.isna(row.due_at)
+        ):
             at = timing.trigger_time(window, row.due_at.to_pydatetime())
             if at is None:
-                failures.append((ch, "outside_send_window", f"due {row.due_at:%Y-%m-%d %H:%M} UTC, after allowed hours"))
+                failures.append(
+                    (ch, "outside_send_window", f"due {row.due_at:%Y-%m-%d %H:%M} UTC, after allowed hours")
+                )
                 return False
-            when = "the trigger's time" if at == timing.ceil_minute(row.due_at.to_pydatetime()) else (
-                "the trigger was due earlier, so the first allowed time"
+            when = (
+                "the trigger's time"
+                if at == timing.ceil_minute(row.due_at.to_pydatetime())
+                else ("the trigger was due earlier, so the first allowed time")
             )
         else:
             picked = timing.model_hour(
@@ -236,7 +258,9 @@ class _Decider:
             if at is None:
                 failures.append((ch, "throughput_limit", f"{ch} sends per minute exhausted in the window"))
                 return False
-        self._accept(row, c, person, ch, at, wanted, when, holdout, order, failures, why_not, forced, score, tz)
+        self._accept(
+            row, c, person, ch, at, wanted, when, holdout, order, failures, why_not, forced, score, tz
+        )
         return True
 
     def _channel_reason(self, c: Campaign, ch: str, order, failures, why_not, forced, score) -> str:  # noqa: ANN001
@@ -254,7 +278,9 @@ class _Decider:
             return f"{ch}: the model's best reachable channel (rank {score.rank}){tail}"
         return f"{ch}: campaign default order, no model score{tail}"
 
-    def _accept(self, row, c, person, ch, at, wanted, when, holdout, order, failures, why_not, forced, score, tz) -> None:  # noqa: ANN001
+    def _accept(
+        self, row, c, person, ch, at, wanted, when, holdout, order, failures, why_not, forced, score, tz
+    ) -> None:  # noqa: ANN001
         cid = row.customer_id
         local = at.astimezone(tz)
         self.caps.add(cid, c, ch, self.send_day)
@@ -271,13 +297,17 @@ class _Decider:
         if score and score.reason:
             reason += f" Model: {score.reason}."
         if holdout:
-            reason += f" Held out: control group ({c.holdout(self.rules.default_holdout_share):.0%}), never sent."
+            reason += (
+                f" Held out: control group ({c.holdout(self.rules.default_holdout_share):.0%}), never sent."
+            )
         p = _p_at(score, local.hour)
         self.messages.append(
             {
                 "message_id": hashing.message_id(self.run_date, c.id, cid, ch),
                 "customer_id": cid,
-                "source_customer_id": person["source_customer_id"] if pd.notna(person["source_customer_id"]) else None,
+                "source_customer_id": person["source_customer_id"]
+                if pd.notna(person["source_customer_id"])
+                else None,
                 "campaign_id": c.id,
                 "use_case": c.use_case,
                 "channel": ch,
@@ -303,7 +333,9 @@ class _Decider:
         cands["_priority"] = cands["campaign_id"].map(lambda x: self.campaigns[x].priority)
         # Win-back pauses its audience's other promotions, whether or not it sends today.
         pausing = {c.id for c in self.campaigns.values() if c.pauses_other_promotions}
-        paused = cands[cands["campaign_id"].isin(pausing)].sort_values(["_priority", "campaign_id"], ascending=[False, True])
+        paused = cands[cands["campaign_id"].isin(pausing)].sort_values(
+            ["_priority", "campaign_id"], ascending=[False, True]
+        )
         self.pausers = dict(zip(paused["customer_id"][::-1], paused["campaign_id"][::-1], strict=True))
         # Highest priority first (globally, so each person's messages come in priority order).
         cands = cands.sort_values(["_priority", "campaign_id", "customer_id"], ascending=[False, True, True])

@@ -21,14 +21,21 @@ def erased(inp: DecisionInputs) -> pd.Series:
     hashes = set(inp.tombstones["identifier_hash"].dropna())
     if not hashes:
         return pd.Series(False, index=cust.index)
-    types = set(inp.tombstones["identifier_type"].dropna()) | {"email", "phone", "customer_id", "device_token"}
+    types = set(inp.tombstones["identifier_type"].dropna()) | {
+        "email",
+        "phone",
+        "customer_id",
+        "device_token",
+    }
     hit = pd.Series(False, index=cust.index)
     for col in IDENTIFIER_COLUMNS:
         values = cust[col].astype("string")
         variants = [values, values.str.strip().str.lower()] if col == "email" else [values]
         for vals in variants:
             for typ in types:
-                hit |= vals.map(lambda v, typ=typ: pd.notna(v) and identifier_hash(typ, str(v)) in hashes).astype(bool)
+                hit |= vals.map(
+                    lambda v, typ=typ: pd.notna(v) and identifier_hash(typ, str(v)) in hashes
+                ).astype(bool)
     return hit
 
 
@@ -63,7 +70,10 @@ def active_now(inp: DecisionInputs, rules: Rules) -> tuple[set[str], set[str]]:
     session = set(web.loc[web["occurred_at"] >= recent, "customer_id"])
     last_seen = inp.customers["last_web_activity_at"]
     session |= set(inp.customers.loc[(last_seen >= recent) & (last_seen < now), "customer_id"])
-    co = web[(web["event_type"] == "checkout_started") & (web["occurred_at"] >= now - pd.Timedelta(minutes=rules.checkout_minutes))]
+    co = web[
+        (web["event_type"] == "checkout_started")
+        & (web["occurred_at"] >= now - pd.Timedelta(minutes=rules.checkout_minutes))
+    ]
     if co.empty:
         return session, set()
     lines = inp.order_lines[inp.order_lines["ordered_at"] < now]
@@ -88,11 +98,15 @@ def saturated(inp: DecisionInputs, rules: Rules) -> dict[str, str]:
     out: dict[str, str] = {}
     eng = inp.engagement
     if not eng.empty:
-        tot = eng.groupby("customer_id")[["sends_30d", "engagements_30d", "sends_90d", "engagements_90d"]].sum()
+        tot = eng.groupby("customer_id")[
+            ["sends_30d", "engagements_30d", "sends_90d", "engagements_90d"]
+        ].sum()
         r30 = tot["engagements_30d"] / tot["sends_30d"].where(tot["sends_30d"] > 0)
         r90 = tot["engagements_90d"] / tot["sends_90d"].where(tot["sends_90d"] > 0)
         rising = tot["sends_30d"] > tot["sends_90d"] / 3  # last month above the 90-day monthly average
-        hit = (tot["sends_30d"] >= s.min_sends_30d) & rising & (r90 > 0) & (r30 < s.engagement_drop_ratio * r90)
+        hit = (
+            (tot["sends_30d"] >= s.min_sends_30d) & rising & (r90 > 0) & (r30 < s.engagement_drop_ratio * r90)
+        )
         for cid in tot.index[hit.fillna(False)]:
             out[cid] = (
                 f"engagement rate fell to {r30[cid]:.0%} (90 days: {r90[cid]:.0%}) "
@@ -100,15 +114,25 @@ def saturated(inp: DecisionInputs, rules: Rules) -> dict[str, str]:
             )
     ev = inp.message_events
     if not ev.empty:
-        ev = ev[(ev["occurred_at"] < inp.now) & (ev["occurred_at"] >= inp.now - pd.Timedelta(days=s.lookback_days + s.burst_days))]
+        ev = ev[
+            (ev["occurred_at"] < inp.now)
+            & (ev["occurred_at"] >= inp.now - pd.Timedelta(days=s.lookback_days + s.burst_days))
+        ]
         sends = ev[ev["event_type"] == "send"]
-        quits = ev[ev["event_type"].isin(["unsubscribe", "complaint"]) & (ev["occurred_at"] >= inp.now - pd.Timedelta(days=s.lookback_days))]
+        quits = ev[
+            ev["event_type"].isin(["unsubscribe", "complaint"])
+            & (ev["occurred_at"] >= inp.now - pd.Timedelta(days=s.lookback_days))
+        ]
         by_person = {cid: g["occurred_at"] for cid, g in sends.groupby("customer_id")}
         for q in quits.itertuples():
             times = by_person.get(q.customer_id)
             if times is None or q.customer_id in out:
                 continue
-            n = int(((times <= q.occurred_at) & (times > q.occurred_at - pd.Timedelta(days=s.burst_days))).sum())
+            n = int(
+                ((times <= q.occurred_at) & (times > q.occurred_at - pd.Timedelta(days=s.burst_days))).sum()
+            )
             if n >= s.burst_sends:
-                out[q.customer_id] = f"{q.event_type} on {q.occurred_at:%Y-%m-%d} after {n} sends in {s.burst_days} days"
+                out[q.customer_id] = (
+                    f"{q.event_type} on {q.occurred_at:%Y-%m-%d} after {n} sends in {s.burst_days} days"
+                )
     return out

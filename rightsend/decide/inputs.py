@@ -18,7 +18,16 @@ CUSTOMER_COLUMNS = [
     "rfm_segment", "lifecycle_state", "created_at", "first_order_at", "last_web_activity_at",
 ]  # fmt: skip
 WEB_COLUMNS = ["customer_id", "event_type", "occurred_at", "sku", "category"]
-ORDER_LINE_COLUMNS = ["order_id", "customer_id", "ordered_at", "sku", "product_name", "category", "quantity", "is_cancelled"]
+ORDER_LINE_COLUMNS = [
+    "order_id",
+    "customer_id",
+    "ordered_at",
+    "sku",
+    "product_name",
+    "category",
+    "quantity",
+    "is_cancelled",
+]
 PRODUCT_COLUMNS = [
     "sku", "title", "category", "price", "previous_price", "inventory_qty", "is_published", "is_price_drop",
 ]  # fmt: skip
@@ -29,11 +38,25 @@ HISTORY_COLUMNS = [
     "queue_date", "customer_id", "campaign_id", "channel", "send_at_utc", "send_at_local",
     "is_holdout", "sku", "tags", "counts_toward_caps",
 ]  # fmt: skip
-ENGAGEMENT_COLUMNS = ["customer_id", "channel", "sends_30d", "engagements_30d", "sends_90d", "engagements_90d"]
+ENGAGEMENT_COLUMNS = [
+    "customer_id",
+    "channel",
+    "sends_30d",
+    "engagements_30d",
+    "sends_90d",
+    "engagements_90d",
+]
 EVENT_COLUMNS = ["customer_id", "channel", "event_type", "occurred_at"]
 TOMBSTONE_COLUMNS = ["identifier_hash", "identifier_type"]
 
-TIME_COLUMNS = {"created_at", "first_order_at", "last_web_activity_at", "occurred_at", "ordered_at", "send_at_utc"}
+TIME_COLUMNS = {
+    "created_at",
+    "first_order_at",
+    "last_web_activity_at",
+    "occurred_at",
+    "ordered_at",
+    "send_at_utc",
+}
 
 
 def _frame(df: pd.DataFrame | None, columns: list[str]) -> pd.DataFrame:

@@ -20,7 +20,12 @@ from rightsend.warehouse import table_exists
 
 # Columns added to tables that older warehouses created without them.
 ADDED_COLUMNS = {
-    "queue.outbox": {"sku": "varchar", "trigger_at": "timestamp", "tags": "varchar", "counts_toward_caps": "boolean"},
+    "queue.outbox": {
+        "sku": "varchar",
+        "trigger_at": "timestamp",
+        "tags": "varchar",
+        "counts_toward_caps": "boolean",
+    },
     "queue.dispatch_log": {"queue_date": "date", "broker_ref": "varchar"},
 }
 
@@ -41,7 +46,11 @@ def _columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> list[st
 
 
 def _read(
-    con: duckdb.DuckDBPyConnection, qualified: str, wanted: list[str], where: str = "", params: list | None = None
+    con: duckdb.DuckDBPyConnection,
+    qualified: str,
+    wanted: list[str],
+    where: str = "",
+    params: list | None = None,
 ) -> pd.DataFrame | None:
     """The wanted columns that exist (others are filled with nulls later); None if no table."""
     schema, table = qualified.split(".")
@@ -59,7 +68,8 @@ def load_inputs(
 ) -> DecisionInputs:
     now = pd.Timestamp(run_date) + pd.Timedelta(days=1)  # naive UTC, as the marts store it
     lookback_h = max(
-        [c.audience.trigger.lookback_hours for c in campaigns if c.audience.trigger] + [24 * 14], default=24 * 14
+        [c.audience.trigger.lookback_hours for c in campaigns if c.audience.trigger] + [24 * 14],
+        default=24 * 14,
     )
     web_since = now - pd.Timedelta(hours=lookback_h)
     order_since = now - pd.Timedelta(days=max(90, rules.bought_product_days, lookback_h / 24))

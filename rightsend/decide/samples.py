@@ -28,11 +28,21 @@ def customer(customer_id: str, **kw: Any) -> dict[str, Any]:
     return row
 
 
-def web(customer_id: str | None, event_type: str, at: str, sku: str | None = None, **kw: Any) -> dict[str, Any]:
-    return {"customer_id": customer_id, "event_type": event_type, "occurred_at": pd.Timestamp(at), "sku": sku, **kw}
+def web(
+    customer_id: str | None, event_type: str, at: str, sku: str | None = None, **kw: Any
+) -> dict[str, Any]:
+    return {
+        "customer_id": customer_id,
+        "event_type": event_type,
+        "occurred_at": pd.Timestamp(at),
+        "sku": sku,
+        **kw,
+    }
 
 
-def order_line(customer_id: str, order_id: str, at: str, sku: str, category: str = "Shoes", **kw: Any) -> dict[str, Any]:
+def order_line(
+    customer_id: str, order_id: str, at: str, sku: str, category: str = "Shoes", **kw: Any
+) -> dict[str, Any]:
     return {
         "order_id": order_id, "customer_id": customer_id, "ordered_at": pd.Timestamp(at), "sku": sku,
         "product_name": f"Product {sku}", "category": category, "quantity": 1, "is_cancelled": False, **kw,
@@ -48,7 +58,9 @@ def product(sku: str, **kw: Any) -> dict[str, Any]:
     return row
 
 
-def score(customer_id: str, channel: str, best_hour: int = 12, p: float = 0.2, rank: int = 1, **kw: Any) -> dict:
+def score(
+    customer_id: str, channel: str, best_hour: int = 12, p: float = 0.2, rank: int = 1, **kw: Any
+) -> dict:
     p_by_hour = [None if h < 8 or h >= 21 else (p if h == best_hour else p / 2) for h in range(24)]
     return {
         "customer_id": customer_id, "channel": channel, "best_local_hour": best_hour, "p_engage": p,
@@ -77,10 +89,14 @@ MART_TABLES = {
 }
 
 
-def seed_warehouse(con: duckdb.DuckDBPyConnection, inp: DecisionInputs, score_date: str | None = None) -> None:
+def seed_warehouse(
+    con: duckdb.DuckDBPyConnection, inp: DecisionInputs, score_date: str | None = None
+) -> None:
     """Create marts.* and ml.send_scores (contract columns) from the inputs' frames."""
     n = inp.normalise()
-    con.execute("create schema if not exists marts; create schema if not exists ml; create schema if not exists ops")
+    con.execute(
+        "create schema if not exists marts; create schema if not exists ml; create schema if not exists ops"
+    )
     for attr, table in MART_TABLES.items():
         frame = getattr(n, attr).copy()
         for col in frame.columns:
@@ -91,7 +107,9 @@ def seed_warehouse(con: duckdb.DuckDBPyConnection, inp: DecisionInputs, score_da
         con.unregister("_src")
     sc = n.scores.copy()
     sc["score_date"] = pd.Timestamp(score_date or n.run_date).date()
-    sc["p_by_hour"] = sc["p_by_hour"].map(lambda v: None if v is None else [None if x is None else float(x) for x in v])
+    sc["p_by_hour"] = sc["p_by_hour"].map(
+        lambda v: None if v is None else [None if x is None else float(x) for x in v]
+    )
     con.register("_src", sc)
     con.execute(
         "create or replace table ml.send_scores as select score_date, customer_id, channel,"

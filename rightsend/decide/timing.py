@@ -55,10 +55,15 @@ class Window:
         return out
 
 
-def allowed_hours(rules: Rules, channel: str, country: str | None, send_day: dt.date) -> tuple[int, int] | str:
+def allowed_hours(
+    rules: Rules, channel: str, country: str | None, send_day: dt.date
+) -> tuple[int, int] | str:
     """Local hours for a channel/country on the send day, or why there are none."""
     hours = rules.hours_for(channel)
-    start, end = max(hours.start_hour, rules.send_window.start_hour), min(hours.end_hour, rules.send_window.end_hour)
+    start, end = (
+        max(hours.start_hour, rules.send_window.start_hour),
+        min(hours.end_hour, rules.send_window.end_hour),
+    )
     if channel == "sms" and isinstance(country, str) and country.upper() in rules.sms_country_rules:
         rule = rules.sms_country_rules[country.upper()]
         if send_day.weekday() in rule.blocked_weekdays:
@@ -70,7 +75,9 @@ def allowed_hours(rules: Rules, channel: str, country: str | None, send_day: dt.
     return start, end
 
 
-def make_window(send_day: dt.date, tz: ZoneInfo, start_hour: int, end_hour: int, now: dt.datetime) -> Window | None:
+def make_window(
+    send_day: dt.date, tz: ZoneInfo, start_hour: int, end_hour: int, now: dt.datetime
+) -> Window | None:
     start = max(local_to_utc(send_day, start_hour, tz), now)
     end = local_to_utc(send_day, end_hour, tz)
     if start >= end:

@@ -13,7 +13,9 @@ from typing import Any
 from rightsend.config import Settings
 
 
-def run(settings: Settings, run_date: str, *, transport: Any = None, batch_size: int | None = None) -> dict[str, Any]:
+def run(
+    settings: Settings, run_date: str, *, transport: Any = None, batch_size: int | None = None
+) -> dict[str, Any]:
     from rightsend.dispatch.core import dispatch
 
     return dispatch(settings, run_date, transport=transport, batch_size=batch_size)

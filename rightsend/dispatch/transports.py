@@ -115,7 +115,11 @@ class RedisTransport:
     def publish(self, batch: Sequence[Message]) -> list[Outcome]:
         pipe = self.client.pipeline(transaction=False)
         for m in batch:
-            self.script(keys=[self.stream, self.published_set], args=[m["message_id"], _body(m), m["channel"]], client=pipe)
+            self.script(
+                keys=[self.stream, self.published_set],
+                args=[m["message_id"], _body(m), m["channel"]],
+                client=pipe,
+            )
         refs = pipe.execute()
         return [
             Outcome(m["message_id"], ref is not None, ref.decode() if isinstance(ref, bytes) else ref)
@@ -149,7 +153,9 @@ class AmqpTransport:
                 type=m["channel"],
             )
             # Raises (NackError / UnroutableError) unless the broker confirms it.
-            self.channel.basic_publish(exchange="", routing_key=self.queue, body=_body(m), properties=props, mandatory=True)
+            self.channel.basic_publish(
+                exchange="", routing_key=self.queue, body=_body(m), properties=props, mandatory=True
+            )
             out.append(Outcome(m["message_id"], True, None))
         return out
 
@@ -158,7 +164,9 @@ class AmqpTransport:
             self.connection.close()
 
 
-def make_transport(url: str | None, default_dir: Path, stream: str, published_set: str, queue: str) -> Transport:
+def make_transport(
+    url: str | None, default_dir: Path, stream: str, published_set: str, queue: str
+) -> Transport:
     """unset / file://[dir] -> file; redis://host:port/db -> Redis Streams; amqp:// -> RabbitMQ."""
     if not url or url.startswith("file:"):
         parsed = urlparse(url or "file://")

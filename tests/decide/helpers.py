@@ -28,7 +28,9 @@ def rules(**kw: Any) -> Rules:
     return load_rules().model_copy(update=kw)
 
 
-def history_row(customer_id: str, campaign_id: str, local_day: str, channel: str = "email", **kw: Any) -> dict:
+def history_row(
+    customer_id: str, campaign_id: str, local_day: str, channel: str = "email", **kw: Any
+) -> dict:
     row = {
         "queue_date": local_day, "customer_id": customer_id, "campaign_id": campaign_id, "channel": channel,
         "send_at_utc": f"{local_day} 12:00:00+00:00", "send_at_local": f"{local_day}T12:00:00+00:00",

@@ -45,7 +45,10 @@ def test_shipped_campaigns_load_and_cover_the_use_cases():
         (GOOD.replace("{all_customers: true}", "{}"), "needs all_customers"),
         (GOOD + "colour: red\n", "field 'colour': Extra inputs are not permitted"),
         (GOOD.replace("{start: 2026-01-01}", "{start: 2026-02-01, end: 2026-01-01}"), "is before start"),
-        (GOOD.replace("{all_customers: true}", "{trigger: {type: teleport}}"), "field 'audience.trigger.type'"),
+        (
+            GOOD.replace("{all_customers: true}", "{trigger: {type: teleport}}"),
+            "field 'audience.trigger.type'",
+        ),
     ],
 )
 def test_invalid_campaign_errors_name_file_and_field(tmp_path, text, expected):
@@ -71,7 +74,9 @@ def test_duplicate_ids_bad_yaml_and_all_errors_together(tmp_path):
 
 def test_invalid_rules_are_reported(tmp_path):
     path = tmp_path / "rules.yaml"
-    path.write_text("send_window: {start_hour: 8, end_hour: 21}\ndecide:\n  caps:\n    - {name: x, days: 0, max: 1}\n")
+    path.write_text(
+        "send_window: {start_hour: 8, end_hour: 21}\ndecide:\n  caps:\n    - {name: x, days: 0, max: 1}\n"
+    )
     with pytest.raises(RulesError, match=r"field 'caps.0.days'"):
         load_rules(path)
     path.write_text("send_window: {start_hour: 21, end_hour: 8}\n")

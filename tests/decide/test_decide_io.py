@@ -67,13 +67,22 @@ def test_run_writes_tables_and_files_per_contract(seeded):
     assert {r["is_holdout"] for r in rows} <= {"true", "false"}
     assert all(r["send_at_utc"].endswith("Z") and r["send_at_local"][-6] in "+-" for r in rows)
     assert "erased" not in {r["customer_id"] for r in rows}
-    pq = duckdb.sql(f"select * from read_parquet('{folder / 'messages.parquet'}', hive_partitioning=false)").df()
+    pq = duckdb.sql(
+        f"select * from read_parquet('{folder / 'messages.parquet'}', hive_partitioning=false)"
+    ).df()
     assert list(pq.columns) == CONTRACT_COLUMNS
     assert sorted(pq.message_id) == sorted(r["message_id"] for r in rows)
     assert not list(folder.glob(".*tmp"))
     with connect(seeded, read_only=True) as con:
-        n_supp = con.execute("select count(*) from queue.suppression_log where queue_date = ?", [D]).fetchone()[0]
-        assert con.execute("select count(*) from queue.suppression_log where customer_id = 'erased'").fetchone()[0] == 0
+        n_supp = con.execute(
+            "select count(*) from queue.suppression_log where queue_date = ?", [D]
+        ).fetchone()[0]
+        assert (
+            con.execute("select count(*) from queue.suppression_log where customer_id = 'erased'").fetchone()[
+                0
+            ]
+            == 0
+        )
     assert n_supp == sum(result["suppressed"].values()) - erased  # erased: counted, never logged
 
 
@@ -94,7 +103,9 @@ def test_next_day_caps_and_series_read_the_outbox_history(seeded):
     decide.run(seeded, "2026-11-21")
     day2 = outbox(seeded, "2026-11-21")
     # Win-back is once per person; the cart reminder's second step waits 24 h after the first.
-    assert not set(day1[day1.campaign_id == "win_back"].customer_id) & set(day2[day2.campaign_id == "win_back"].customer_id)
+    assert not set(day1[day1.campaign_id == "win_back"].customer_id) & set(
+        day2[day2.campaign_id == "win_back"].customer_id
+    )
     reminded = set(day1[day1.campaign_id == "abandoned_cart"].customer_id)
     carts = day2[(day2.campaign_id == "abandoned_cart") & day2.customer_id.isin(reminded)]
     assert len(carts) and carts.reason.str.contains("reminder 2 of at most 2").all()

@@ -46,10 +46,15 @@ def population(draw):
             "is_sms_reachable", "is_push_reachable", "is_email_deliverable", "has_spam_complaint")}  # fmt: skip
         people.append(
             s.customer(
-                f"c{i}", timezone=draw(st.sampled_from(ZONES)), country_code=draw(st.sampled_from(["GB", "FR", "DE", "US", None])),
-                lifecycle_state=draw(st.sampled_from(["new", "active", "lapsing", "silent", "never_engaged"])),
+                f"c{i}",
+                timezone=draw(st.sampled_from(ZONES)),
+                country_code=draw(st.sampled_from(["GB", "FR", "DE", "US", None])),
+                lifecycle_state=draw(
+                    st.sampled_from(["new", "active", "lapsing", "silent", "never_engaged"])
+                ),
                 created_at=now - pd.Timedelta(hours=draw(st.integers(1, 2000))),
-                push_device_token=draw(st.sampled_from([f"tok-{i}", None])), **flags,
+                push_device_token=draw(st.sampled_from([f"tok-{i}", None])),
+                **flags,
             )  # fmt: skip
         )
     ago = st.integers(1, 60 * 24 * 10)
@@ -87,7 +92,9 @@ def population(draw):
             }
         )  # fmt: skip
     erased = [p for p in people if draw(st.integers(0, 5)) == 0]
-    tombs = [{"identifier_hash": identifier_hash("email", p["email"]), "identifier_type": "email"} for p in erased]
+    tombs = [
+        {"identifier_hash": identifier_hash("email", p["email"]), "identifier_type": "email"} for p in erased
+    ]
     sms_rate = draw(st.sampled_from([None, 1, 2]))
     return s.inputs(
         run_date, people, web_events=web, order_lines=orders, products=products, scores=scores,
@@ -118,12 +125,17 @@ def check_invariants(inp, erased, r, d):
         hours = allowed_hours(r, m.channel, p["country_code"], send_day)
         assert not isinstance(hours, str), hours
         assert hours[0] <= local.hour < hours[1], (m.channel, local)
-        assert isinstance(m.reason, str) and m.campaign_id in m.reason or BY_ID[m.campaign_id].label in m.reason
+        assert (
+            isinstance(m.reason, str) and m.campaign_id in m.reason or BY_ID[m.campaign_id].label in m.reason
+        )
     hist = inp.normalise().history
     for cap in r.caps:
         for cid, mine in out.groupby("customer_id"):
-            def match(tags, ch):
-                return bool(set(tags.split(",")) & set(cap.tags)) and (cap.channels is None or ch in cap.channels)
+
+            def match(tags, ch, cap=cap):
+                return bool(set(tags.split(",")) & set(cap.tags)) and (
+                    cap.channels is None or ch in cap.channels
+                )
 
             first = send_day - dt.timedelta(days=cap.days - 1)
             h = hist[hist.customer_id == cid]
@@ -132,7 +144,11 @@ def check_invariants(inp, erased, r, d):
                 if x.counts_toward_caps and match(x.tags, x.channel)
                 and first <= dt.date.fromisoformat(x.send_at_local[:10]) <= send_day
             )  # fmt: skip
-            capped = [x for x in mine.itertuples() if match(x.tags, x.channel) and not BY_ID[x.campaign_id].overrides_caps]
+            capped = [
+                x
+                for x in mine.itertuples()
+                if match(x.tags, x.channel) and not BY_ID[x.campaign_id].overrides_caps
+            ]
             counted = sum(1 for x in mine.itertuples() if match(x.tags, x.channel) and x.counts_toward_caps)
             if capped:
                 assert used < cap.max and used + counted <= cap.max, (cap.name, cid, used, counted)

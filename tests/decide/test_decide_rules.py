@@ -42,7 +42,12 @@ def test_no_consent_hard_bounce_complaint_and_stop_suppress_their_channel():
     ]
     d = run(people, [campaign()])
     assert list(d.outbox.customer_id) == ["ok"]
-    assert [rule_of(d, c, "promo") for c in "abcd"] == ["no_consent", "hard_bounce", "spam_complaint", "no_contact_point"]
+    assert [rule_of(d, c, "promo") for c in "abcd"] == [
+        "no_consent",
+        "hard_bounce",
+        "spam_complaint",
+        "no_contact_point",
+    ]
 
 
 def test_sms_stop_falls_back_and_never_sends_sms():
@@ -105,7 +110,13 @@ def test_no_marketing_about_a_product_already_bought():
     web = [s.web(c, "product_view", "2026-11-15 10:00", "A") for c in ("buyer", "viewer")]
     orders = [s.order_line("buyer", "o1", "2026-11-16 10:00", "A")]
     prods = [s.product("A", price=40.0, previous_price=50.0, is_price_drop=True)]
-    d = run([s.customer("buyer"), s.customer("viewer")], [pd_c], web_events=web, order_lines=orders, products=prods)
+    d = run(
+        [s.customer("buyer"), s.customer("viewer")],
+        [pd_c],
+        web_events=web,
+        order_lines=orders,
+        products=prods,
+    )
     assert list(d.outbox.customer_id) == ["viewer"]
     assert d.outbox.iloc[0]["channel"] == "push"
     assert rule_of(d, "buyer", "price_drop") == "already_bought"
@@ -150,7 +161,12 @@ def test_cart_emptied_or_bought_stops_reminders():
         s.web("bought", "add_to_cart", "2026-11-20 09:00", "A"),
     ]
     orders = [s.order_line("bought", "o1", "2026-11-20 09:30", "A")]
-    d = run([s.customer("emptied"), s.customer("bought")], [campaign("cart", **CART)], web_events=web, order_lines=orders)
+    d = run(
+        [s.customer("emptied"), s.customer("bought")],
+        [campaign("cart", **CART)],
+        web_events=web,
+        order_lines=orders,
+    )
     assert d.outbox.empty and d.suppressions.empty  # not eligible at all
 
 
@@ -192,7 +208,10 @@ def test_rolling_seven_day_cap_counts_history_including_holdout():
 
 def test_sms_cap_and_cross_channel_caps():
     c = campaign(channels={"allowed": ["sms", "email"], "default": "sms", "selection": "fallback"})
-    hist = [history_row("a", "x", "2026-11-18", channel="sms"), history_row("a", "x", "2026-11-19", channel="sms")]
+    hist = [
+        history_row("a", "x", "2026-11-18", channel="sms"),
+        history_row("a", "x", "2026-11-19", channel="sms"),
+    ]
     d = run([s.customer("a")], [c], history=hist)
     row = d.outbox.iloc[0]
     assert row["channel"] == "email" and "sms frequency_cap:sms_per_7_days" in row["reason"]
@@ -210,7 +229,9 @@ def test_transactional_exempt_and_override_and_not_counting():
 
 
 def test_custom_caps_most_restrictive_wins():
-    r = rules(caps=(Cap(name="loose", days=1, max=5), Cap(name="email_daily", channels=("email",), days=1, max=0)))
+    r = rules(
+        caps=(Cap(name="loose", days=1, max=5), Cap(name="email_daily", channels=("email",), days=1, max=0))
+    )
     d = run([s.customer("a")], [campaign()], r=r)
     assert rule_of(d, "a", "promo") == "frequency_cap:email_daily"
 
@@ -218,8 +239,23 @@ def test_custom_caps_most_restrictive_wins():
 def test_saturation_tightens_the_cap():
     eng = [{"customer_id": "tired", "channel": "email", "sends_30d": 12, "engagements_30d": 1,
             "sends_90d": 18, "engagements_90d": 6}]  # fmt: skip
-    events = [{"customer_id": "burst", "channel": "email", "event_type": "send", "occurred_at": f"2026-11-1{i} 10:00"} for i in (2, 3, 4)]
-    events.append({"customer_id": "burst", "channel": "email", "event_type": "unsubscribe", "occurred_at": "2026-11-15 10:00"})
+    events = [
+        {
+            "customer_id": "burst",
+            "channel": "email",
+            "event_type": "send",
+            "occurred_at": f"2026-11-1{i} 10:00",
+        }
+        for i in (2, 3, 4)
+    ]
+    events.append(
+        {
+            "customer_id": "burst",
+            "channel": "email",
+            "event_type": "unsubscribe",
+            "occurred_at": "2026-11-15 10:00",
+        }
+    )
     hist = [history_row(c, "x", "2026-11-17") for c in ("tired", "burst", "fine")]
     r = rules(saturation=Saturation(tightened_caps={"promo_per_7_days": 1}))
     people = [s.customer("tired"), s.customer("burst"), s.customer("fine")]
@@ -236,7 +272,11 @@ def test_one_channel_per_person_per_day():
     push_t = campaign("alert", tags=["transactional"], priority=99,
                       channels={"allowed": ["push"], "default": "push", "selection": "fixed"})  # fmt: skip
     email_t = campaign("receipt", tags=["transactional"], priority=90)
-    both = campaign("news", priority=10, channels={"allowed": ["email", "push"], "default": "email", "selection": "fallback"})
+    both = campaign(
+        "news",
+        priority=10,
+        channels={"allowed": ["email", "push"], "default": "email", "selection": "fallback"},
+    )
     d = run([s.customer("a")], [push_t, email_t, both])
     assert list(d.outbox.sort_values("priority", ascending=False).campaign_id) == ["alert", "news"]
     assert set(d.outbox.channel) == {"push"}
@@ -281,12 +321,18 @@ def test_country_sms_rules_block_sunday():
 
 def test_dst_day_local_times_are_correct():
     # 2026-03-29: Europe/London springs forward; 2026-11-01: America/New_York falls back.
-    d = decide(s.inputs("2026-03-28", [s.customer("uk")], scores=[s.score("uk", "email", best_hour=9)]), [campaign()], rules())
+    d = decide(
+        s.inputs("2026-03-28", [s.customer("uk")], scores=[s.score("uk", "email", best_hour=9)]),
+        [campaign()],
+        rules(),
+    )
     row = d.outbox.iloc[0]
     assert row["send_at_local"] == "2026-03-29T09:00:00+01:00"
     assert row["send_at_utc"] == pd.Timestamp("2026-03-29 08:00", tz="UTC")
     ny = s.customer("ny", timezone="America/New_York")
-    d2 = decide(s.inputs("2026-10-31", [ny], scores=[s.score("ny", "email", best_hour=9)]), [campaign()], rules())
+    d2 = decide(
+        s.inputs("2026-10-31", [ny], scores=[s.score("ny", "email", best_hour=9)]), [campaign()], rules()
+    )
     assert d2.outbox.iloc[0]["send_at_local"] == "2026-11-01T09:00:00-05:00"
 
 
@@ -337,7 +383,11 @@ def test_holdout_and_variants_are_deterministic_hash_splits():
 def test_reason_names_campaign_person_channel_and_time():
     d = run([s.customer("a")], [campaign(name="Autumn promo")], scores=[s.score("a", "email")])
     reason = d.outbox.iloc[0]["reason"]
-    assert reason.startswith("Autumn promo") and "Channel email" in reason and "Time 12:00 local (Europe/London)" in reason
+    assert (
+        reason.startswith("Autumn promo")
+        and "Channel email" in reason
+        and "Time 12:00 local (Europe/London)" in reason
+    )
 
 
 # ---- demo campaign triggers -------------------------------------------------------------
@@ -349,14 +399,21 @@ def test_win_back_once_and_pauses_other_promotions():
     news = campaign("news", priority=10)
     silent = s.customer("s", lifecycle_state="silent")
     d = run([silent, s.customer("a")], [wb, news])
-    assert set(zip(d.outbox.customer_id, d.outbox.campaign_id)) == {("s", "win_back"), ("a", "news")}
+    assert set(zip(d.outbox.customer_id, d.outbox.campaign_id, strict=False)) == {
+        ("s", "win_back"),
+        ("a", "news"),
+    }
     d2 = run([silent], [wb, news], history=[history_row("s", "win_back", "2026-10-01")])
     assert d2.outbox.empty
-    assert rule_of(d2, "s", "win_back") == "campaign_limit" and rule_of(d2, "s", "news") == "paused_by_win_back"
+    assert (
+        rule_of(d2, "s", "win_back") == "campaign_limit" and rule_of(d2, "s", "news") == "paused_by_win_back"
+    )
 
 
 def test_post_purchase_never_the_product_nor_a_one_off_category():
-    c = campaign("xsell", audience={"trigger": {"type": "post_purchase", "delay_hours": 48, "lookback_hours": 168}})
+    c = campaign(
+        "xsell", audience={"trigger": {"type": "post_purchase", "delay_hours": 48, "lookback_hours": 168}}
+    )
     prods = [
         s.product("SOFA1", category="Sofas"), s.product("SOFA2", category="Sofas"),
         s.product("CUSH", category="Cushions"), s.product("SOCK1", category="Socks"), s.product("SOCK2", category="Socks"),
@@ -375,7 +432,9 @@ def test_post_purchase_never_the_product_nor_a_one_off_category():
 
 
 def test_welcome_series_steps():
-    c = campaign("welcome", audience={"trigger": {"type": "signup", "lookback_hours": 720, "steps_days": [0, 3]}})
+    c = campaign(
+        "welcome", audience={"trigger": {"type": "signup", "lookback_hours": 720, "steps_days": [0, 3]}}
+    )
     new = s.customer("n", created_at=pd.Timestamp("2026-11-20 08:00"))
     assert "1 of 2" in run([new], [c]).outbox.iloc[0]["reason"]
     hist = [history_row("n", "welcome", "2026-11-21")]
@@ -386,7 +445,9 @@ def test_welcome_series_steps():
 
 
 def test_browse_abandoned_and_low_stock():
-    browse = campaign("browse", priority=70, audience={"trigger": {"type": "browse_abandoned", "lookback_hours": 24}})
+    browse = campaign(
+        "browse", priority=70, audience={"trigger": {"type": "browse_abandoned", "lookback_hours": 24}}
+    )
     low = campaign("low", priority=75, audience={"trigger": {"type": "low_stock", "lookback_hours": 168}},
                    channels={"allowed": ["push"], "default": "push", "selection": "fixed"})  # fmt: skip
     web = [
@@ -397,7 +458,7 @@ def test_browse_abandoned_and_low_stock():
     ]
     prods = [s.product("A"), s.product("RARE", inventory_qty=2)]
     d = run([s.customer(x) for x in "vcl"], [browse, low], web_events=web, products=prods)
-    got = set(zip(d.outbox.customer_id, d.outbox.campaign_id, d.outbox.sku))
+    got = set(zip(d.outbox.customer_id, d.outbox.campaign_id, d.outbox.sku, strict=False))
     assert got == {("v", "browse", "A"), ("l", "low", "RARE")}
 
 

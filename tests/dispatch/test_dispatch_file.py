@@ -9,7 +9,7 @@ import pytest
 from rightsend import dispatch
 from rightsend.dispatch.transports import AmqpTransport, FileTransport, RedisTransport, make_transport
 
-from .conftest import D, Crash, CrashingTransport, logged_ids, queued_ids
+from .conftest import Crash, CrashingTransport, D, logged_ids, queued_ids
 
 
 def broker_ids(settings) -> list[str]:
@@ -26,7 +26,9 @@ def test_publishes_every_queued_message_once_and_never_holdout(decided, monkeypa
     again = dispatch.run(decided, D)
     assert again["published"] == 0 and again["already_published"] == len(ids)
     assert sorted(broker_ids(decided)) == sorted(ids)
-    line = json.loads((decided.output_dir / "broker" / f"dt={D}" / "messages.jsonl").read_text().splitlines()[0])
+    line = json.loads(
+        (decided.output_dir / "broker" / f"dt={D}" / "messages.jsonl").read_text().splitlines()[0]
+    )
     assert line["is_holdout"] is False and line["send_at_utc"].endswith("Z") and line["queue_date"] == D
 
 
@@ -51,7 +53,9 @@ def test_torn_last_line_is_cut_and_republished(decided):
     lines = path.read_text().splitlines(keepends=True)
     path.write_text("".join(lines[:-1]) + lines[-1][:20])  # a crash mid-write
     with __import__("duckdb").connect(str(decided.warehouse_path)) as con:
-        con.execute("delete from queue.dispatch_log where message_id = ?", [json.loads(lines[-1])["message_id"]])
+        con.execute(
+            "delete from queue.dispatch_log where message_id = ?", [json.loads(lines[-1])["message_id"]]
+        )
     result = dispatch.run(decided, D, transport=FileTransport(decided.output_dir / "broker"))
     assert result["published"] == 1
     assert sorted(broker_ids(decided)) == sorted(queued_ids(decided))
