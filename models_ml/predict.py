@@ -6,6 +6,7 @@ Writes ml.send_scores (contract in docs/architecture.md, "Scores"); idempotent p
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -219,10 +220,12 @@ def run(settings: Settings, run_date: str, cfg: ModelConfig = DEFAULT_CONFIG) ->
         people = _reachable_people(con)
         con.execute("delete from ml.send_scores where score_date = ?", [run_date])
         counts = {"people": 0, "personal": 0, "fallback": 0, "rows": 0}
+        timing = dict.fromkeys(("features", "predict", "reasons", "write"), 0.0)
         mix = dict.fromkeys(CHANNELS, 0)
         for start in range(0, len(people), cfg.batch_size):
             batch = people.iloc[start : start + cfg.batch_size].reset_index(drop=True)
             con.register("_batch", batch[["customer_id"]])
+            t0 = time.perf_counter()
             state, ph, pdw = features.scoring_state(con, as_of, "select customer_id from _batch", cfg)
             con.unregister("_batch")
             row_of = pd.Series(np.arange(len(state)), index=state["customer_id"].to_numpy())
@@ -232,7 +235,9 @@ def run(settings: Settings, run_date: str, cfg: ModelConfig = DEFAULT_CONFIG) ->
             person_rows = rows_people[pi]
             channels = np.array(CHANNELS)[ci]
             wd = np.full(len(pi), weekday_next)
+            t1 = time.perf_counter()
             p, ev, x = score_pairs(model, state, ph, pdw, person_rows, channels, wd, rules)
+            t2 = time.perf_counter()
             best = np.argmax(ev, axis=1)  # first max: earliest hour on ties (deterministic)
             ar = np.arange(len(pi))
             best_p, best_ev = p[ar, best], ev[ar, best]
@@ -246,6 +251,7 @@ def run(settings: Settings, run_date: str, cfg: ModelConfig = DEFAULT_CONFIG) ->
             is_personal = n_sends >= cfg.min_sends_personal
             xb = x.iloc[ar * len(hours) + best].reset_index(drop=True)
             why = reasons(model, xb, channels, best_h)
+            t3 = time.perf_counter()
             why = [
                 r if ok else r + " (population estimate: little history)"
                 for r, ok in zip(why, is_personal, strict=True)
@@ -267,6 +273,8 @@ def run(settings: Settings, run_date: str, cfg: ModelConfig = DEFAULT_CONFIG) ->
                 }
             )
             _write(con, run_date, out, p_by_hour)
+            for key, seconds in zip(timing, (t1 - t0, t2 - t1, t3 - t2, time.perf_counter() - t3), strict=True):
+                timing[key] += seconds
             personal_people = pd.Series(is_personal).groupby(pi).first().to_numpy()
             counts["people"] += len(batch)
             counts["personal"] += int(personal_people.sum())
@@ -286,4 +294,5 @@ def run(settings: Settings, run_date: str, cfg: ModelConfig = DEFAULT_CONFIG) ->
         "validation": meta.get("metrics", {}).get("validation"),
         "lift": meta.get("policy_evaluation", {}).get("lift"),
         "trained_first": trained,
+        "seconds_by_step": {k: round(v, 2) for k, v in timing.items()},
     }

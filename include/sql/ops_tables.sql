@@ -23,7 +23,8 @@ create table if not exists ops.quarantine (
     file varchar not null,
     line integer,
     raw_text varchar,
-    reason varchar not null,
+    reason varchar not null,             -- countable category, e.g. 'bad timestamp in occurred_at'
+    detail varchar,                      -- the offending value
     run_date date not null,
     quarantined_at timestamp not null
 );
