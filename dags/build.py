@@ -10,7 +10,7 @@ task takes the single-slot `warehouse` pool. Triggered by fresh raw data; emits
 
 from airflow.sdk import dag, task
 from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
-from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, TestBehavior
+from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, TestBehavior, TestIndirectSelection
 
 from rightsend.config import DBT_PROJECT_DIR
 from rightsend.dag_defaults import (
@@ -47,7 +47,11 @@ def rightsend_build():
             profiles_yml_filepath=DBT_PROJECT_DIR / "profiles.yml",
         ),
         execution_config=ExecutionConfig(
-            execution_mode=ExecutionMode.LOCAL, invocation_mode=InvocationMode.DBT_RUNNER
+            execution_mode=ExecutionMode.LOCAL,
+            invocation_mode=InvocationMode.DBT_RUNNER,
+            # A node's build runs only the tests wholly about it; tests spanning models
+            # (relationships) run once every model exists, in test_across_models.
+            test_indirect_selection=TestIndirectSelection.CAUTIOUS,
         ),
         render_config=RenderConfig(
             load_method=LoadMode.DBT_MANIFEST if MANIFEST.exists() else LoadMode.DBT_LS,
@@ -73,6 +77,14 @@ def rightsend_build():
         return {"run_date": run_date, "models_built": result["models_built"]}
 
     @task(pool=WAREHOUSE_POOL)
+    def test_across_models(**context) -> None:
+        from rightsend.config import Settings
+        from rightsend.transform import dbt, keep_run_results
+
+        dbt(["test"], Settings.from_env(), resolve_run_date(context))
+        keep_run_results(str(DBT_PROJECT_DIR), context)
+
+    @task(pool=WAREHOUSE_POOL)
     def clear_previous_tally(**context) -> None:
         import shutil
 
@@ -81,7 +93,7 @@ def rightsend_build():
         runs = Settings.from_env().runs_dir(resolve_run_date(context)) / "dbt"
         shutil.rmtree(runs, ignore_errors=True)
 
-    clear_previous_tally() >> dbt >> tally_build()
+    clear_previous_tally() >> dbt >> test_across_models() >> tally_build()
 
 
 rightsend_build()

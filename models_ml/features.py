@@ -49,6 +49,9 @@ FEATURES: list[str] = [
     "days_since_eng",
     "days_since_send",
     # hour-of-week profile at the candidate hour / weekday (engagement local time, +-1 h)
+    "peak_dist_eng",
+    "peak_dist_send",
+    "peak_concentration",
     "hour_eng_share",
     "hour_eng_share_decay",
     "hour_rate",
@@ -66,6 +69,16 @@ FEATURES: list[str] = [
     "lifecycle_state",
     "rfm_segment",
 ]
+
+MONOTONE: dict[str, int] = {
+    "peak_dist_eng": -1,
+    "peak_dist_send": -1,
+    "hour_eng_share": 1,
+    "hour_eng_share_decay": 1,
+    "ch_rate_all": 1,
+    "ch_rate_decay": 1,
+    "ch_rate_90d": 1,
+}
 
 
 def _local(ts: str, tz: str) -> str:
@@ -137,6 +150,11 @@ def _state_sql(cfg: ModelConfig) -> str:
     cols += [
         f"coalesce(sum({d3}) filter (where kind = 'eng') over ({every}), 0) as dw3_eng",
         f"max(ts) filter (where kind = 'eng') over ({every}) as last_eng",
+        # circular mean of engagement hours / of engaged sends' hours: the person's peak so far
+        f"coalesce(sum(sin(2 * pi() * hr / 24)) filter (where kind = 'eng') over ({every}), 0) as eng_sin",
+        f"coalesce(sum(cos(2 * pi() * hr / 24)) filter (where kind = 'eng') over ({every}), 0) as eng_cos",
+        f"coalesce(sum(sin(2 * pi() * send_hr / 24)) filter (where kind = 'eng') over ({every}), 0) as es_sin",
+        f"coalesce(sum(cos(2 * pi() * send_hr / 24)) filter (where kind = 'eng') over ({every}), 0) as es_cos",
         f"max(ts) filter (where kind = 'send') over ({every}) as last_send",
         f"max(ts) filter (where kind = 'order') over ({every}) as last_order",
         f"count(*) filter (where kind = 'order') over ({every}) as orders_before",
@@ -219,8 +237,8 @@ def person_state(
     con.execute(
         """
         create or replace temp table _stream as
-        select customer_id, ts, channel, kind, amount, null::bigint as qid from _hist
-        union all select customer_id, ts, null, 'q', null, qid from _queries
+        select customer_id, ts, channel, kind, amount, hr, send_hr, null::bigint as qid from _hist
+        union all select customer_id, ts, null, 'q', null, null, null, qid from _queries
         """
     )
     state = con.execute(_state_sql(cfg)).df()
@@ -369,6 +387,19 @@ def assemble(
     out["hour_eng_share_decay"] = np.where(
         dw3 > 0, prof_h["p_eng_d"] / (2.0 * np.maximum(dw3, 1e-300)), np.nan
     )
+    # distance (hours, circular) from the candidate hour to the person's mean engagement hour
+    for name, (sn, cs) in {
+        "peak_dist_eng": ("eng_sin", "eng_cos"),
+        "peak_dist_send": ("es_sin", "es_cos"),
+    }.items():
+        sv, cv = s[sn].to_numpy(np.float64)[rows], s[cs].to_numpy(np.float64)[rows]
+        peak = np.mod(np.arctan2(sv, cv) * 24 / (2 * np.pi), 24)
+        dist = np.abs(local_hour - peak)
+        out[name] = np.where(tot_eng > 0, np.minimum(dist, 24 - dist), np.nan)
+        if name == "peak_dist_eng":
+            out["peak_concentration"] = np.where(
+                tot_eng > 0, np.hypot(sv, cv) / np.maximum(tot_eng, 1), np.nan
+            )
     person_rate = out["tot_rate_all"]
     out["hour_rate"] = _rate(prof_h["p_engsend"], prof_h["p_send"], person_rate)
     out["hour_sends"] = prof_h["p_send"]

@@ -273,7 +273,9 @@ def run(settings: Settings, run_date: str, cfg: ModelConfig = DEFAULT_CONFIG) ->
                 }
             )
             _write(con, run_date, out, p_by_hour)
-            for key, seconds in zip(timing, (t1 - t0, t2 - t1, t3 - t2, time.perf_counter() - t3), strict=True):
+            for key, seconds in zip(
+                timing, (t1 - t0, t2 - t1, t3 - t2, time.perf_counter() - t3), strict=True
+            ):
                 timing[key] += seconds
             personal_people = pd.Series(is_personal).groupby(pi).first().to_numpy()
             counts["people"] += len(batch)

@@ -36,8 +36,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         return 2
     print(f"rightsend: running the daily chain for {args.date} through Airflow")
     print(f"  landing {settings.landing_dir}\n  out     {settings.output_dir}")
+    log_path = settings.runs_dir(args.date) / "airflow.log"
+    print(f"  logs    {log_path}")
     try:
-        run_chain(settings, args.date)
+        run_chain(settings, args.date, log_path=None if args.verbose else log_path, progress=print)
     except ChainFailed as error:
         print(f"rightsend: the chain did not complete: {error}", file=sys.stderr)
         return 1
@@ -101,6 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--landing", type=Path, help="landing zone (default: data/landing)")
     run.add_argument("--out", type=Path, help="output folder (default: data/out)")
     run.add_argument("--warehouse", type=Path, help="DuckDB warehouse file (default: data/warehouse/)")
+    run.add_argument("--verbose", action="store_true", help="show Airflow's and dbt's logs instead of a file")
     run.set_defaults(func=cmd_run)
 
     demo = sub.add_parser(

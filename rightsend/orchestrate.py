@@ -11,6 +11,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from rightsend.config import PROJECT_ROOT, Settings
@@ -55,25 +57,72 @@ def prepare_airflow(settings: Settings) -> None:
             raise ChainFailed(f"airflow {' '.join(args)} failed:\n{done.stderr[-2000:]}")
 
 
-def run_chain(settings: Settings, run_date: str, dag_ids: tuple[str, ...] = CHAIN) -> dict[str, str]:
-    """Run each DAG of the chain for ``run_date``; return each DAG's final state."""
+@contextmanager
+def _output_to(log_path: Path | None) -> Iterator[None]:
+    """Send everything this process prints (Airflow, dbt, task logs) to a file.
+
+    At the file-descriptor level, since dbt and Airflow bind their handlers to the
+    streams they found at start-up. ``None`` leaves the output on the terminal.
+    """
+    if log_path is None:
+        yield
+        return
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = os.dup(1), os.dup(2)
+    with open(log_path, "a") as log:
+        os.dup2(log.fileno(), 1)
+        os.dup2(log.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            os.close(saved[0])
+            os.close(saved[1])
+
+
+def run_chain(
+    settings: Settings,
+    run_date: str,
+    dag_ids: tuple[str, ...] = CHAIN,
+    log_path: Path | None = None,
+    progress: Callable[[str], None] = lambda line: None,
+) -> dict[str, str]:
+    """Run each DAG of the chain for ``run_date``; return each DAG's final state.
+
+    With ``log_path``, Airflow's and dbt's logs go there and ``progress`` gets one line
+    per DAG instead.
+    """
+    import time
+
     import pendulum
 
     from rightsend.transform import ensure_manifest
 
-    prepare_airflow(settings)
-    ensure_manifest(settings)  # before parsing DAGs: Cosmos renders from it
-    from airflow.dag_processing.dagbag import DagBag
+    with _output_to(log_path):
+        prepare_airflow(settings)
+        ensure_manifest(settings)  # before parsing DAGs: Cosmos renders from it
+        from airflow.dag_processing.dagbag import DagBag
 
-    bag = DagBag(str(PROJECT_ROOT / "dags"))
+        bag = DagBag(str(PROJECT_ROOT / "dags"))
     if bag.import_errors:
         raise ChainFailed(f"DAG import errors: {bag.import_errors}")
     logical_date = pendulum.parse(run_date, tz="UTC")
     states: dict[str, str] = {}
     for dag_id in dag_ids:
-        dag_run = bag.get_dag(dag_id).test(logical_date=logical_date, run_conf={"run_date": run_date})
+        started = time.perf_counter()
+        with _output_to(log_path):
+            dag_run = bag.get_dag(dag_id).test(logical_date=logical_date, run_conf={"run_date": run_date})
         states[dag_id] = str(dag_run.state)
+        tis = dag_run.get_task_instances()
+        ok = sum(1 for ti in tis if ti.state == "success")
+        progress(f"  {dag_id:<18} {states[dag_id]:<8} {ok}/{len(tis)} tasks  {time.perf_counter() - started:6.1f}s")
         if states[dag_id] != "success":
-            failed = [ti.task_id for ti in dag_run.get_task_instances() if ti.state != "success"]
-            raise ChainFailed(f"{dag_id} ended {dag_run.state}; tasks not successful: {failed}")
+            failed = sorted(ti.task_id for ti in tis if ti.state not in ("success", "upstream_failed"))
+            where = f"; logs in {log_path}" if log_path else ""
+            raise ChainFailed(f"{dag_id} ended {dag_run.state}; failed tasks: {failed}{where}")
     return states

@@ -52,16 +52,19 @@ def keep_run_results(project_dir: str, context: dict[str, Any] | None = None, **
 
 def tally(settings: Settings, run_date: str) -> dict[str, Any]:
     """Count what dbt built and tested for this run, from the kept run_results files."""
+    latest: dict[str, dict[str, Any]] = {}  # a node tested twice counts once, as last seen
+    for path in sorted((settings.runs_dir(run_date) / "dbt").glob("*.json"), key=lambda p: p.stat().st_mtime):
+        for result in json.loads(path.read_text()).get("results", []):
+            latest[result["unique_id"]] = result
     counts: dict[str, dict[str, int]] = {}
     failures: list[dict[str, str]] = []
-    for path in sorted((settings.runs_dir(run_date) / "dbt").glob("*.json")):
-        for result in json.loads(path.read_text()).get("results", []):
-            kind = result["unique_id"].split(".")[0]
-            status = str(result["status"])
-            counts.setdefault(kind, {}).setdefault(status, 0)
-            counts[kind][status] += 1
-            if status in {"error", "fail"}:
-                failures.append({"node": result["unique_id"], "message": str(result.get("message"))})
+    for unique_id, result in sorted(latest.items()):
+        kind = unique_id.split(".")[0]
+        status = str(result["status"])
+        counts.setdefault(kind, {}).setdefault(status, 0)
+        counts[kind][status] += 1
+        if status in {"error", "fail"}:
+            failures.append({"node": unique_id, "message": str(result.get("message"))})
     ok = {"model": "success", "seed": "success", "snapshot": "success", "test": "pass", "unit_test": "pass"}
     return {
         "models_built": counts.get("model", {}).get("success", 0),

@@ -24,8 +24,7 @@ from typing import Any
 
 import pytest
 
-from rightsend.config import DBT_PROJECT_DIR, INCLUDE_DIR, Settings
-from rightsend.warehouse import DDL_FILES
+from rightsend.config import DBT_PROJECT_DIR, Settings
 
 pytestmark = [pytest.mark.integration, pytest.mark.services, pytest.mark.timeout(900)]
 
@@ -91,33 +90,71 @@ def _csv_value(value: Any) -> Any:
     return value
 
 
+_SCALAR_TYPES = {
+    "VARCHAR": "text",
+    "BOOLEAN": "boolean",
+    "TINYINT": "smallint",
+    "SMALLINT": "smallint",
+    "INTEGER": "integer",
+    "BIGINT": "bigint",
+    "HUGEINT": "numeric",
+    "UBIGINT": "numeric",
+    "DOUBLE": "double precision",
+    "FLOAT": "real",
+    "DATE": "date",
+    "TIME": "time",
+    "TIMESTAMP": "timestamp",
+    "TIMESTAMP WITH TIME ZONE": "timestamptz",
+    "INTERVAL": "interval",
+    "JSON": "json",
+    "UUID": "uuid",
+    "BLOB": "bytea",
+}
+
+
+def pg_type(duckdb_type: str) -> str:
+    """The Postgres column type for a DuckDB one (lists become arrays, structs and maps json)."""
+    if duckdb_type.endswith("[]"):
+        return pg_type(duckdb_type[:-2]) + "[]"
+    if duckdb_type.startswith(("DECIMAL", "NUMERIC")):
+        return duckdb_type.replace("DECIMAL", "numeric")
+    if duckdb_type.startswith(("STRUCT", "MAP")):
+        return "json"
+    return _SCALAR_TYPES[duckdb_type]
+
+
 def copy_schemas(duckdb_path: Path, dbname: str, schemas: tuple[str, ...] = COPIED_SCHEMAS) -> dict[str, int]:
-    """Create the Python-owned tables in Postgres from include/sql and COPY every row over."""
+    """Create every table of the Python-owned schemas in Postgres (types mapped from DuckDB's
+    catalog; include/sql's DDL is DuckDB dialect) and COPY every row over."""
     import duckdb
 
     copied: dict[str, int] = {}
     source = duckdb.connect(str(duckdb_path), read_only=True)
     with contextlib.closing(source), contextlib.closing(_pg(dbname)) as target, target.cursor() as cur:
-        for name in DDL_FILES:
-            cur.execute((INCLUDE_DIR / "sql" / name).read_text())
         tables = source.execute(
             "select table_schema, table_name from information_schema.tables "
             "where table_schema in (select unnest(?)) and table_type = 'BASE TABLE' order by 1, 2",
             [list(schemas)],
         ).fetchall()
         for schema, table in tables:
+            columns = source.execute(
+                "select column_name, data_type from information_schema.columns "
+                "where table_schema = ? and table_name = ? order by ordinal_position",
+                [schema, table],
+            ).fetchall()
+            cur.execute(f'create schema if not exists "{schema}"')
+            definition = ", ".join(f'"{name}" {pg_type(kind)}' for name, kind in columns)
+            cur.execute(f'create table "{schema}"."{table}" ({definition})')
             result = source.execute(f'select * from "{schema}"."{table}"')
-            columns = [d[0] for d in result.description]
             buffer = io.StringIO()
             writer = csv.writer(buffer)
             rows = result.fetchall()
             for row in rows:
                 writer.writerow([_csv_value(v) for v in row])
             buffer.seek(0)
-            column_list = ", ".join(f'"{c}"' for c in columns)
-            cur.execute(f'truncate "{schema}"."{table}"')
+            column_list = ", ".join(f'"{name}"' for name, _ in columns)
             cur.copy_expert(
-                f"copy \"{schema}\".\"{table}\" ({column_list}) from stdin with (format csv, null '\\N')",
+                f'copy "{schema}"."{table}" ({column_list}) from stdin with (format csv, null \'\\N\')',
                 buffer,
             )
             copied[f"{schema}.{table}"] = len(rows)
@@ -189,7 +226,10 @@ def duckdb_tables(path: Path, schema: str) -> dict[str, tuple[list[str], list[tu
 
 def postgres_table(dbname: str, schema: str, name: str, columns: list[str]) -> list[tuple] | None:
     with contextlib.closing(_pg(dbname)) as conn, conn.cursor() as cur:
-        cur.execute("select 1 from information_schema.tables where table_schema = %s and table_name = %s", (schema, name))
+        cur.execute(
+            "select 1 from information_schema.tables where table_schema = %s and table_name = %s",
+            (schema, name),
+        )
         if not cur.fetchone():
             return None
         cur.execute(f'select {", ".join(chr(34) + c + chr(34) for c in columns)} from "{schema}"."{name}"')
@@ -223,7 +263,9 @@ def test_marts_are_equal_on_duckdb_and_postgres(tmp_path: Path, pg_database: str
     ok_duck, results_duck, log_duck = dbt_build("duckdb", tmp_path / "target-duckdb", env)
     assert ok_duck, f"dbt build on DuckDB failed: {failures(results_duck)}\n{log_duck}"
     ok_pg, results_pg, log_pg = dbt_build("postgres", tmp_path / "target-postgres", env)
-    problems = [f"dbt build --target postgres: {node}: {message}" for node, message in failures(results_pg).items()]
+    problems = [
+        f"dbt build --target postgres: {node}: {message}" for node, message in failures(results_pg).items()
+    ]
     if not ok_pg and not problems:
         problems.append(f"dbt build --target postgres failed:\n{log_pg}")
 
