@@ -57,6 +57,7 @@ def phase_train(workdir: Path) -> dict:
 
     out = train.run(_settings(workdir), RUN_DATE, force=True)
     return {
+        "seconds_by_step": out["seconds_by_step"],
         "rows": out["rows"],
         "validation": out["metrics"],
         "lift": out["lift"],
@@ -70,7 +71,8 @@ def phase_score(workdir: Path) -> dict:
     from models_ml import predict
 
     out = predict.run(_settings(workdir), RUN_DATE)
-    return {k: out[k] for k in ("people_scored", "rows", "personal", "fallback", "best_channel_mix")}
+    keys = ("people_scored", "rows", "personal", "fallback", "best_channel_mix", "seconds_by_step")
+    return {k: out[k] for k in keys}
 
 
 PHASES = {"data": phase_data, "train": phase_train, "score": phase_score}

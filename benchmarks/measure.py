@@ -31,6 +31,7 @@ class Measurement:
     seconds: float | None  # wall time of the call itself (imports excluded)
     process_seconds: float  # wall time of the whole child process (interpreter, imports, call)
     peak_rss_mb: float  # the child's peak resident set
+    cpu_seconds: float | None = None  # user + system CPU of the child: less sensitive to a busy machine
     result: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
     log: str | None = None
@@ -82,6 +83,7 @@ def measure(
     proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here: keep Popen from waiting again
     process_seconds = time.perf_counter() - started
     peak_mb = usage.ru_maxrss / 1024  # Linux: kilobytes
+    cpu = round(usage.ru_utime + usage.ru_stime, 2)
     if result_path.exists():
         data = json.loads(result_path.read_text())
         return Measurement(
@@ -90,6 +92,7 @@ def measure(
             data.get("seconds"),
             round(process_seconds, 3),
             round(peak_mb, 1),
+            cpu,
             data.get("result") or {},
             data.get("error"),
             str(log),
@@ -97,7 +100,7 @@ def measure(
     why = f"child exited with {proc.returncode}" + (" (timeout)" if deadline and process_seconds >= timeout else "")
     if proc.returncode < 0:
         why += f" - killed by signal {-proc.returncode} (OOM killer?)"
-    return Measurement(target, "killed", None, round(process_seconds, 3), round(peak_mb, 1), {}, why, str(log))
+    return Measurement(target, "killed", None, round(process_seconds, 3), round(peak_mb, 1), cpu, {}, why, str(log))
 
 
 def _child(spec: dict[str, Any]) -> None:

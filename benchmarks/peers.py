@@ -345,7 +345,8 @@ def scoring_floor(settings: Settings, run_date: str) -> dict[str, Any]:
     weekday_next = date.fromisoformat(as_of).weekday()
     t_feat = t_predict = t_contrib = 0.0
     n_people = n_pairs = n_rows = 0
-    with warehouse.connect(settings, read_only=False) as con:
+    with warehouse.connect(settings, read_only=True) as con:
+        con.execute(f"set threads = {cfg.num_threads}")
         people = _reachable_people(con)
         for start in range(0, len(people), cfg.batch_size):
             t0 = time.perf_counter()
@@ -367,7 +368,8 @@ def scoring_floor(settings: Settings, run_date: str) -> dict[str, Any]:
             t2 = time.perf_counter()
             # the explanation predict.run computes: SHAP contributions of one row per pair
             best = margin.reshape(len(pi), len(hours)).argmax(axis=1)
-            xb = x.iloc[np.arange(len(pi)) * len(hours) + best]
+            idx = np.arange(len(pi)) * len(hours) + best
+            xb = x.iloc[idx] if hasattr(x, "iloc") else x[idx]
             model.booster.predict(xb, pred_contrib=True, num_threads=cfg.num_threads)
             t3 = time.perf_counter()
             t_feat, t_predict, t_contrib = t_feat + t1 - t0, t_predict + t2 - t1, t_contrib + t3 - t2

@@ -325,6 +325,122 @@ def fit_vocab(state: pd.DataFrame) -> dict[str, list[str]]:
     return vocab
 
 
+HOUR_FEATURES = (
+    "local_hour",
+    "hour_of_week",
+    "peak_dist_eng",
+    "peak_dist_send",
+    "hour_eng_share",
+    "hour_eng_share_decay",
+    "hour_rate",
+    "hour_sends",
+)
+
+
+def _totals(s: pd.DataFrame, prefix: str, rows: np.ndarray) -> np.ndarray:
+    return sum(s[f"{prefix}_{c}"].to_numpy(np.float64)[rows] for c in CHANNELS)
+
+
+def _hour_columns(
+    s: pd.DataFrame,
+    rows: np.ndarray,
+    prof_h: dict[str, np.ndarray],
+    local_hour: np.ndarray,
+    weekday: np.ndarray,
+    priors: Priors,
+) -> dict[str, np.ndarray]:
+    """The features that change with the candidate hour (everything else is per person x channel)."""
+    out: dict[str, np.ndarray] = {
+        "local_hour": local_hour.astype(np.float64),
+        "hour_of_week": (weekday * 24 + local_hour).astype(np.float64),
+    }
+    tot_eng = _totals(s, "n_eng", rows)
+    person_rate = _rate(tot_eng, _totals(s, "n_send", rows), priors.overall_rate)
+    # profile: share of the person's engagements near this hour (+-1 h smoothing weights sum to 2)
+    out["hour_eng_share"] = np.where(tot_eng > 0, prof_h["p_eng"] / (2.0 * np.maximum(tot_eng, 1)), np.nan)
+    dw3 = s["dw3_eng"].to_numpy(np.float64)[rows]  # same tau*3 decay as the profile: ratio is time-free
+    out["hour_eng_share_decay"] = np.where(
+        dw3 > 0, prof_h["p_eng_d"] / (2.0 * np.maximum(dw3, 1e-300)), np.nan
+    )
+    # distance (hours, circular) from the candidate hour to the person's mean engagement hour
+    # and to the mean send hour of their engaged sends
+    for name, (sn, cs) in {
+        "peak_dist_eng": ("eng_sin", "eng_cos"),
+        "peak_dist_send": ("es_sin", "es_cos"),
+    }.items():
+        # rounded: window sums differ in the last bits by summation order; keep atan2 stable
+        sv, cv = (np.round(s[k].to_numpy(np.float64)[rows], 9) for k in (sn, cs))
+        peak = np.mod(np.arctan2(sv, cv) * 24 / (2 * np.pi), 24)
+        dist = np.abs(local_hour - peak)
+        out[name] = np.where(tot_eng > 0, np.minimum(dist, 24 - dist), np.nan)
+    # engagement rate of sends made near this hour, shrunk toward the person's own rate
+    out["hour_rate"] = _rate(prof_h["p_engsend"], prof_h["p_send"], person_rate)
+    out["hour_sends"] = prof_h["p_send"]
+    return out
+
+
+def _pair_columns(
+    s: pd.DataFrame,
+    rows: np.ndarray,
+    prof_d: dict[str, np.ndarray],
+    channel: np.ndarray,
+    weekday: np.ndarray,
+    ts: np.ndarray,
+    priors: Priors,
+    vocab: dict[str, list[str]],
+) -> dict[str, np.ndarray]:
+    """Features of a person x channel x weekday (not of the hour)."""
+    n = len(rows)
+    out: dict[str, np.ndarray] = {}
+    ch_idx = np.select([channel == c for c in CHANNELS], list(range(len(CHANNELS))), -1)
+    out["channel"] = ch_idx.astype(np.float64)
+    out["weekday"] = weekday.astype(np.float64)
+    dq = s["dq"].to_numpy()[rows]
+
+    def pick(prefix: str) -> np.ndarray:
+        mat = np.stack([s[f"{prefix}_{c}"].to_numpy(np.float64)[rows] for c in CHANNELS], axis=1)
+        return mat[np.arange(n), np.clip(ch_idx, 0, None)]
+
+    ch_prior = np.array([priors.channel_rate[c] for c in CHANNELS])[np.clip(ch_idx, 0, None)]
+    ch_send, ch_eng = pick("n_send"), pick("n_eng")
+    ch_dsend, ch_deng = pick("dw_send") / dq, pick("dw_eng") / dq
+    out["ch_sends_all"] = ch_send
+    out["ch_rate_all"] = _rate(ch_eng, ch_send, ch_prior)
+    out["ch_rate_decay"] = _rate(ch_deng, ch_dsend, ch_prior)
+    out["ch_sends_decay"] = ch_dsend
+    out["ch_rate_90d"] = _rate(pick("r_eng"), pick("r_send"), ch_prior)
+    out["ch_sends_90d"] = pick("r_send")
+    tot_eng = _totals(s, "n_eng", rows)
+    out["ch_eng_share"] = np.where(tot_eng > 0, ch_eng / np.maximum(tot_eng, 1), np.nan)
+    last_ch = np.stack([s[f"last_eng_{c}"].to_numpy()[rows] for c in CHANNELS], axis=1)
+    last_ch = last_ch[np.arange(n), np.clip(ch_idx, 0, None)]
+    out["ch_days_since_eng"] = _days(ts, pd.Series(last_ch))
+    tot_send = _totals(s, "n_send", rows)
+    out["tot_sends_all"] = tot_send
+    out["tot_rate_all"] = _rate(tot_eng, tot_send, priors.overall_rate)
+    out["tot_rate_decay"] = _rate(
+        _totals(s, "dw_eng", rows) / dq, _totals(s, "dw_send", rows) / dq, priors.overall_rate
+    )
+    out["tot_rate_90d"] = _rate(_totals(s, "r_eng", rows), _totals(s, "r_send", rows), priors.overall_rate)
+    out["days_since_eng"] = _days(ts, s["last_eng"].iloc[rows])
+    out["days_since_send"] = _days(ts, s["last_send"].iloc[rows])
+    sv, cv = (np.round(s[k].to_numpy(np.float64)[rows], 9) for k in ("eng_sin", "eng_cos"))
+    out["peak_concentration"] = np.where(tot_eng > 0, np.hypot(sv, cv) / np.maximum(tot_eng, 1), np.nan)
+    person_rate = out["tot_rate_all"]
+    out["wd_eng_share"] = np.where(tot_eng > 0, prof_d["p_eng"] / np.maximum(tot_eng, 1), np.nan)
+    out["wd_rate"] = _rate(prof_d["p_engsend"], prof_d["p_send"], person_rate)
+    out["orders_before"] = s["orders_before"].to_numpy(np.float64)[rows]
+    out["revenue_before"] = s["revenue_before"].to_numpy(np.float64)[rows]
+    out["days_since_order"] = _days(ts, s["last_order"].iloc[rows])
+    out["tenure_days"] = s["tenure_days"].to_numpy(np.float64)[rows]
+    # encode once per person, then broadcast: far fewer Python-level lookups than per candidate
+    cats = s[[c for c in CAT_COLUMNS if c != "channel"]].reset_index(drop=True)
+    encode_categories(cats, vocab)
+    for col in cats.columns:
+        out[col] = cats[col].to_numpy()[rows]
+    return out
+
+
 def assemble(
     state: pd.DataFrame,
     prof_h: dict[str, np.ndarray],
@@ -337,85 +453,14 @@ def assemble(
     vocab: dict[str, list[str]],
     rows: np.ndarray,
 ) -> pd.DataFrame:
-    """Model matrix for candidate rows: ``rows`` index into ``state``; candidate columns aligned.
+    """Model matrix (FEATURES order) for candidate rows; ``rows`` index into ``state``.
 
-    prof_h / prof_d: arrays (per candidate row) of the profile cell at the candidate hour /
-    weekday, keys p_eng, p_eng_d, p_send, p_engsend.
+    prof_h / prof_d: per candidate row, the profile cell at its hour / weekday
+    (keys p_eng, p_eng_d, p_send, p_engsend).
     """
-    s = state
-    n = len(rows)
-    out: dict[str, np.ndarray] = {}
-    ch_idx = np.select([channel == c for c in CHANNELS], list(range(len(CHANNELS))), -1)
-    out["channel"] = ch_idx.astype(np.float64)
-    out["local_hour"] = local_hour.astype(np.float64)
-    out["weekday"] = weekday.astype(np.float64)
-    out["hour_of_week"] = (weekday * 24 + local_hour).astype(np.float64)
-    dq = s["dq"].to_numpy()[rows]
-
-    def pick(prefix: str) -> np.ndarray:
-        mat = np.stack([s[f"{prefix}_{c}"].to_numpy(np.float64)[rows] for c in CHANNELS], axis=1)
-        return mat[np.arange(n), np.clip(ch_idx, 0, None)]
-
-    def total(prefix: str) -> np.ndarray:
-        return sum(s[f"{prefix}_{c}"].to_numpy(np.float64)[rows] for c in CHANNELS)
-
-    ch_prior = np.array([priors.channel_rate[c] for c in CHANNELS])[np.clip(ch_idx, 0, None)]
-    ch_send, ch_eng = pick("n_send"), pick("n_eng")
-    ch_dsend, ch_deng = pick("dw_send") / dq, pick("dw_eng") / dq
-    out["ch_sends_all"] = ch_send
-    out["ch_rate_all"] = _rate(ch_eng, ch_send, ch_prior)
-    out["ch_rate_decay"] = _rate(ch_deng, ch_dsend, ch_prior)
-    out["ch_sends_decay"] = ch_dsend
-    out["ch_rate_90d"] = _rate(pick("r_eng"), pick("r_send"), ch_prior)
-    out["ch_sends_90d"] = pick("r_send")
-    tot_eng = total("n_eng")
-    out["ch_eng_share"] = np.where(tot_eng > 0, ch_eng / np.maximum(tot_eng, 1), np.nan)
-    last_ch = np.stack([s[f"last_eng_{c}"].to_numpy()[rows] for c in CHANNELS], axis=1)
-    last_ch = last_ch[np.arange(n), np.clip(ch_idx, 0, None)]
-    out["ch_days_since_eng"] = _days(ts, pd.Series(last_ch))
-    tot_send = total("n_send")
-    out["tot_sends_all"] = tot_send
-    out["tot_rate_all"] = _rate(tot_eng, tot_send, priors.overall_rate)
-    out["tot_rate_decay"] = _rate(total("dw_eng") / dq, total("dw_send") / dq, priors.overall_rate)
-    out["tot_rate_90d"] = _rate(total("r_eng"), total("r_send"), priors.overall_rate)
-    out["days_since_eng"] = _days(ts, s["last_eng"].iloc[rows])
-    out["days_since_send"] = _days(ts, s["last_send"].iloc[rows])
-    # profile: share of the person's engagements near this hour, and engagement rate of
-    # sends made near this hour (smoothed toward the person's own overall rate)
-    out["hour_eng_share"] = np.where(tot_eng > 0, prof_h["p_eng"] / (2.0 * np.maximum(tot_eng, 1)), np.nan)
-    dw3 = s["dw3_eng"].to_numpy(np.float64)[rows]  # same tau*3 decay as the profile: ratio is time-free
-    out["hour_eng_share_decay"] = np.where(
-        dw3 > 0, prof_h["p_eng_d"] / (2.0 * np.maximum(dw3, 1e-300)), np.nan
-    )
-    # distance (hours, circular) from the candidate hour to the person's mean engagement hour
-    for name, (sn, cs) in {
-        "peak_dist_eng": ("eng_sin", "eng_cos"),
-        "peak_dist_send": ("es_sin", "es_cos"),
-    }.items():
-        sv, cv = s[sn].to_numpy(np.float64)[rows], s[cs].to_numpy(np.float64)[rows]
-        peak = np.mod(np.arctan2(sv, cv) * 24 / (2 * np.pi), 24)
-        dist = np.abs(local_hour - peak)
-        out[name] = np.where(tot_eng > 0, np.minimum(dist, 24 - dist), np.nan)
-        if name == "peak_dist_eng":
-            out["peak_concentration"] = np.where(
-                tot_eng > 0, np.hypot(sv, cv) / np.maximum(tot_eng, 1), np.nan
-            )
-    person_rate = out["tot_rate_all"]
-    out["hour_rate"] = _rate(prof_h["p_engsend"], prof_h["p_send"], person_rate)
-    out["hour_sends"] = prof_h["p_send"]
-    out["wd_eng_share"] = np.where(tot_eng > 0, prof_d["p_eng"] / np.maximum(tot_eng, 1), np.nan)
-    out["wd_rate"] = _rate(prof_d["p_engsend"], prof_d["p_send"], person_rate)
-    out["orders_before"] = s["orders_before"].to_numpy(np.float64)[rows]
-    out["revenue_before"] = s["revenue_before"].to_numpy(np.float64)[rows]
-    out["days_since_order"] = _days(ts, s["last_order"].iloc[rows])
-    out["tenure_days"] = s["tenure_days"].to_numpy(np.float64)[rows]
-    # encode once per person, then broadcast: far fewer Python-level lookups than per candidate
-    cats = s[[c for c in CAT_COLUMNS if c != "channel"]].reset_index(drop=True)
-    encode_categories(cats, vocab)
-    for col in cats.columns:
-        out[col] = cats[col].to_numpy()[rows]
-    frame = pd.DataFrame({f: np.asarray(out[f], dtype=np.float32) for f in FEATURES})
-    return frame
+    out = _pair_columns(state, rows, prof_d, channel, weekday, ts, priors, vocab)
+    out |= _hour_columns(state, rows, prof_h, local_hour, weekday, priors)
+    return pd.DataFrame({f: np.asarray(out[f], dtype=np.float32) for f in FEATURES})
 
 
 def profile_arrays(profile: pd.DataFrame, n_queries: int, prefix: str, size: int) -> dict[str, np.ndarray]:
@@ -525,20 +570,24 @@ def candidates(
     weekday: np.ndarray,
     priors: Priors,
     vocab: dict[str, list[str]],
-) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
-    """Broadcast (person, channel) pairs over the allowed hours.
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Broadcast (person, channel) pairs over the allowed hours, as a float32 matrix.
 
     person_rows / channels / weekday: aligned arrays, one entry per (person, channel) pair.
-    Returns (feature matrix with len(pairs) * len(hours) rows, pair index, hour) per row.
+    The pair-level features are computed once per pair and repeated; only the hour features
+    are computed per candidate. Returns (matrix [pairs * hours, FEATURES], pair index, hour).
     """
     hrs = np.asarray(hours, dtype=np.int64)
     n_pairs, n_h = len(person_rows), len(hrs)
+    ts = state["ts"].to_numpy()[person_rows]
+    pdw = {k: v[person_rows, weekday] for k, v in prof_d.items()}
+    base = _pair_columns(state, person_rows, pdw, channels, weekday, ts, priors, vocab)
     pair = np.repeat(np.arange(n_pairs), n_h)
     hour = np.tile(hrs, n_pairs)
     rows = person_rows[pair]
-    wd = weekday[pair]
     ph = {k: v[rows, hour] for k, v in prof_h.items()}
-    pdw = {k: v[rows, wd] for k, v in prof_d.items()}
-    ts = state["ts"].to_numpy()[rows]
-    frame = assemble(state, ph, pdw, channels[pair], hour, wd, ts, priors, vocab, rows)
-    return frame, pair, hour
+    per_hour = _hour_columns(state, rows, ph, hour, weekday[pair], priors)
+    x = np.empty((n_pairs * n_h, len(FEATURES)), dtype=np.float32)
+    for j, f in enumerate(FEATURES):
+        x[:, j] = per_hour[f] if f in per_hour else np.repeat(np.asarray(base[f], dtype=np.float32), n_h)
+    return x, pair, hour

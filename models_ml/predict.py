@@ -64,10 +64,10 @@ class LoadedModel:
             {k: list(v) for k, v in meta["vocab"].items()},
         )
 
-    def margin(self, x: pd.DataFrame) -> np.ndarray:
+    def margin(self, x: pd.DataFrame | np.ndarray) -> np.ndarray:
         return self.booster.predict(x, raw_score=True, num_threads=DEFAULT_CONFIG.num_threads)
 
-    def proba(self, x: pd.DataFrame) -> np.ndarray:
+    def proba(self, x: pd.DataFrame | np.ndarray) -> np.ndarray:
         return self.platt(self.margin(x))
 
 
@@ -87,7 +87,7 @@ def score_pairs(
     channels: np.ndarray,
     weekday: np.ndarray,
     rules: Rules,
-) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """p[pair, hour] and ev[pair, hour] over the allowed hours, plus the candidate matrix."""
     hours = rules.allowed_hours
     x, _, _ = features.candidates(
@@ -106,7 +106,7 @@ _PHRASES: dict[str, str] = {
     "ch_rate_90d": "{ch} engagement rate {pct} in 90 days",
     "ch_eng_share": "engages mostly on {ch}",
     "ch_days_since_eng": "engaged on {ch} recently",
-    "ch_sends_all": "{ch} history",
+    "ch_sends_all": "long {ch} history",
     "ch_sends_decay": "recent {ch} history",
     "ch_sends_90d": "recent {ch} history",
     "tot_rate_all": "engaged person",
@@ -114,6 +114,9 @@ _PHRASES: dict[str, str] = {
     "tot_rate_90d": "recently engaged",
     "days_since_eng": "engaged recently",
     "days_since_send": "not messaged lately",
+    "peak_dist_eng": "engages mostly {daypart}",
+    "peak_dist_send": "engaged with past sends around {hh}",
+    "peak_concentration": "regular engagement hours",
     "hour_eng_share": "engages mostly {daypart}",
     "hour_eng_share_decay": "engages mostly {daypart} lately",
     "hour_rate": "responds to sends around {hh}",
@@ -130,9 +133,9 @@ _PHRASES: dict[str, str] = {
     "tenure_days": "long-time subscriber",
     "lifecycle_state": "lifecycle stage",
     "rfm_segment": "RFM segment",
-    "country": "country",
+    "country": "country pattern",
     "push_platform": "push platform",
-    "timezone_source": "time zone",
+    "timezone_source": "reliable time zone",
 }
 _WD = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
@@ -141,14 +144,14 @@ def _daypart(h: int) -> str:
     return "in mornings" if h < 12 else "in afternoons" if h < 17 else "in evenings"
 
 
-def reasons(model: LoadedModel, x: pd.DataFrame, channels: np.ndarray, hours: np.ndarray) -> list[str]:
+def reasons(model: LoadedModel, x: np.ndarray, channels: np.ndarray, hours: np.ndarray) -> list[str]:
     """Short words from LightGBM's own SHAP contributions: the two strongest positive ones."""
     if len(x) == 0:
         return []
     contrib = model.booster.predict(x, pred_contrib=True, num_threads=DEFAULT_CONFIG.num_threads)[:, :-1]
     names = features.FEATURES
     order = np.argsort(-contrib, axis=1, kind="stable")[:, :4]
-    vals = x.to_numpy()
+    vals = x
     out = []
     for i in range(len(x)):
         ch, h = str(channels[i]), int(hours[i])
@@ -215,10 +218,11 @@ def run(settings: Settings, run_date: str, cfg: ModelConfig = DEFAULT_CONFIG) ->
     as_of = (date.fromisoformat(run_date) + timedelta(days=1)).isoformat()  # end of D
     weekday_next = date.fromisoformat(as_of).weekday()  # local day D+1 for everybody
 
-    with warehouse.connect(settings, read_only=False) as con:
-        con.execute(DDL)
+    results: list[tuple[pd.DataFrame, np.ndarray]] = []
+    # read under the shared lock; the exclusive (writer) lock is held only for the short write
+    with warehouse.connect(settings, read_only=True) as con:
+        con.execute(f"set threads = {cfg.num_threads}")
         people = _reachable_people(con)
-        con.execute("delete from ml.send_scores where score_date = ?", [run_date])
         counts = {"people": 0, "personal": 0, "fallback": 0, "rows": 0}
         timing = dict.fromkeys(("features", "predict", "reasons", "write"), 0.0)
         mix = dict.fromkeys(CHANNELS, 0)
@@ -249,7 +253,7 @@ def run(settings: Settings, run_date: str, cfg: ModelConfig = DEFAULT_CONFIG) ->
             rank = frame.sort_index()["rank"].to_numpy()
             n_sends = sum(state[f"n_send_{c}"].to_numpy() for c in CHANNELS)[person_rows]
             is_personal = n_sends >= cfg.min_sends_personal
-            xb = x.iloc[ar * len(hours) + best].reset_index(drop=True)
+            xb = x[ar * len(hours) + best]
             why = reasons(model, xb, channels, best_h)
             t3 = time.perf_counter()
             why = [
@@ -272,10 +276,8 @@ def run(settings: Settings, run_date: str, cfg: ModelConfig = DEFAULT_CONFIG) ->
                     "model_version": info.version,
                 }
             )
-            _write(con, run_date, out, p_by_hour)
-            for key, seconds in zip(
-                timing, (t1 - t0, t2 - t1, t3 - t2, time.perf_counter() - t3), strict=True
-            ):
+            results.append((out, p_by_hour))
+            for key, seconds in zip(timing, (t1 - t0, t2 - t1, t3 - t2), strict=False):
                 timing[key] += seconds
             personal_people = pd.Series(is_personal).groupby(pi).first().to_numpy()
             counts["people"] += len(batch)
@@ -284,7 +286,16 @@ def run(settings: Settings, run_date: str, cfg: ModelConfig = DEFAULT_CONFIG) ->
             counts["rows"] += len(out)
             for c, n in out.loc[out["channel_rank"] == 1, "channel"].value_counts().items():
                 mix[str(c)] += int(n)
-        meta = info.metadata
+    t_write = time.perf_counter()
+    with warehouse.connect(settings, read_only=False) as con:
+        con.execute(DDL)
+        con.execute("begin transaction")
+        con.execute("delete from ml.send_scores where score_date = ?", [run_date])
+        for out, p_by_hour in results:
+            _write(con, run_date, out, p_by_hour)
+        con.execute("commit")
+    timing["write"] = time.perf_counter() - t_write
+    meta = info.metadata
     return {
         "model_version": info.version,
         "score_date": run_date,

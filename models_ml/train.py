@@ -59,7 +59,7 @@ def fit_booster(
     # own rate on the candidate channel, never lower p (all else equal) - steadier hour choices
     mono = [features.MONOTONE.get(f, 0) for f in features.FEATURES]
     return lgb.train(
-        {**cfg.params(), "monotone_constraints": mono, "monotone_constraints_method": "advanced"},
+        {**cfg.params(), "monotone_constraints": mono, "monotone_constraints_method": "intermediate"},
         train_set,
         num_boost_round=cfg.num_boost_round,
         valid_sets=[valid_set],

@@ -66,7 +66,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
         truth_path=truth,
     )
     files = sum(1 for p in landing.rglob("*") if p.is_file())
-    print(f"rightsend: wrote {files} demo files for {args.customers:,} customers x {args.days} days to {landing}")
+    print(
+        f"rightsend: wrote {files} demo files for {args.customers:,} customers x {args.days} days to {landing}"
+    )
     return 0
 
 

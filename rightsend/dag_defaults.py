@@ -55,6 +55,4 @@ def resolve_run_date(context: dict[str, Any]) -> str:
 
 def run_date_macro(dag_run: Any, triggering_asset_events: Any = None) -> str:
     """Jinja macro form of resolve_run_date, for templated operator arguments (Cosmos vars)."""
-    return resolve_run_date(
-        {"dag_run": dag_run, "triggering_asset_events": triggering_asset_events or {}}
-    )
+    return resolve_run_date({"dag_run": dag_run, "triggering_asset_events": triggering_asset_events or {}})

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from rightsend import summary
 from rightsend.config import PROJECT_ROOT, Settings
 
 CHAIN = ("rightsend_ingest", "rightsend_build", "rightsend_train", "rightsend_daily")
@@ -120,7 +121,14 @@ def run_chain(
         states[dag_id] = str(dag_run.state)
         tis = dag_run.get_task_instances()
         ok = sum(1 for ti in tis if ti.state == "success")
-        progress(f"  {dag_id:<18} {states[dag_id]:<8} {ok}/{len(tis)} tasks  {time.perf_counter() - started:6.1f}s")
+        seconds = time.perf_counter() - started
+        progress(f"  {dag_id:<18} {states[dag_id]:<8} {ok}/{len(tis)} tasks  {seconds:6.1f}s")
+        summary.record_dag(
+            settings,
+            run_date,
+            dag_id,
+            {"state": states[dag_id], "seconds": round(seconds, 1), "tasks": len(tis), "tasks_succeeded": ok},
+        )
         if states[dag_id] != "success":
             failed = sorted(ti.task_id for ti in tis if ti.state not in ("success", "upstream_failed"))
             where = f"; logs in {log_path}" if log_path else ""

@@ -108,6 +108,8 @@ class StackConfig:
     dags_folder: Path = PROJECT_ROOT / "dags"
     settings: Settings = field(default_factory=Settings.from_env)
     admin_user: str = "admin"
+    # Celery queue of this stack's tasks and worker: give each stack sharing a Redis DB its own.
+    queue: str = "default"
     extra_env: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -200,6 +202,7 @@ class StackConfig:
             "AIRFLOW__CELERY__BROKER_URL": self.redis_url,
             "AIRFLOW__CELERY__RESULT_BACKEND": f"db+postgresql+psycopg2://{self.pg_dsn()}",
             "AIRFLOW__CELERY__WORKER_CONCURRENCY": str(self.concurrency),
+            "AIRFLOW__OPERATORS__DEFAULT_QUEUE": self.queue,
             "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(self.home / "logs"),
             "AIRFLOW__LOGGING__LOGGING_LEVEL": os.environ.get("RIGHTSEND_LOG_LEVEL", "INFO"),
             "DO_NOT_TRACK": "1",
@@ -275,11 +278,12 @@ def _terminate(cur: Any, database: str) -> None:
     )
 
 
-def flush_broker(cfg: StackConfig) -> None:
-    """Empty the stack's own Redis DB (never call it on a DB number shared with anything else)."""
+def purge_queue(cfg: StackConfig) -> None:
+    """Drop the messages left in this stack's Celery queue (not the whole Redis DB: other
+    stacks, e.g. concurrent test sessions, may share it with queues of their own)."""
     import redis
 
-    redis.Redis.from_url(cfg.redis_url).flushdb()
+    redis.Redis.from_url(cfg.redis_url).delete(cfg.queue)
 
 
 # -- Airflow CLI -----------------------------------------------------------------------------
@@ -360,6 +364,8 @@ def start(cfg: StackConfig) -> dict[str, subprocess.Popen]:
                 argv += [
                     "--concurrency",
                     str(cfg.concurrency),
+                    "--queues",
+                    cfg.queue,
                     "--celery-hostname",
                     f"rightsend-{cfg.port}@%h",
                 ]
@@ -660,7 +666,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         print(f"  metadata postgres://{cfg.pg_host}:{cfg.pg_port}/{cfg.database}  broker {cfg.redis_url}")
         print(f"  home {cfg.home}  logs {cfg.log_dir}")
-        print(f"  run the chain: {Path(sys.executable).name} -m rightsend.stack trigger --date YYYY-MM-DD")
+        print(f"  run the chain: {sys.executable} -m rightsend.stack trigger --date YYYY-MM-DD")
         return 0
     if args.command == "status":
         pids = {n: e[0] for n, e in state.get("pids", {}).items() if _is_ours(e)}

@@ -26,18 +26,32 @@ def load(settings: Settings, run_date: str) -> dict[str, Any]:
     return json.loads(path.read_text()) if path.exists() else {"run_date": run_date}
 
 
-def record(settings: Settings, run_date: str, stage: str, result: dict[str, Any], seconds: float) -> None:
-    """Merge one stage's result into the summary (atomic replace, under a lock)."""
+def _update(settings: Settings, run_date: str, change: Any) -> None:
+    """Apply ``change(data)`` to the summary file: under a lock, replaced atomically."""
     path = summary_path(settings, run_date)
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path.with_suffix(".lock"), "a+") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         data = load(settings, run_date)
-        data[stage] = result
-        data.setdefault("timings_seconds", {})[stage] = round(seconds, 3)
+        change(data)
         tmp = path.with_suffix(".tmp")
         tmp.write_text(json.dumps(data, indent=2, sort_keys=False, default=str) + "\n")
         tmp.replace(path)
+
+
+def record(settings: Settings, run_date: str, stage: str, result: dict[str, Any], seconds: float) -> None:
+    """Merge one stage's result into the summary; a re-run replaces its section."""
+
+    def change(data: dict[str, Any]) -> None:
+        data[stage] = result
+        data.setdefault("timings_seconds", {})[stage] = round(seconds, 3)
+
+    _update(settings, run_date, change)
+
+
+def record_dag(settings: Settings, run_date: str, dag_id: str, outcome: dict[str, Any]) -> None:
+    """How each Airflow DAG of the chain ended, and how long it took."""
+    _update(settings, run_date, lambda data: data.setdefault("airflow", {}).__setitem__(dag_id, outcome))
 
 
 def run_stage(stage: str, fn: Any, run_date: str, settings: Settings | None = None) -> dict[str, Any]:
@@ -52,7 +66,16 @@ def run_stage(stage: str, fn: Any, run_date: str, settings: Settings | None = No
 
 
 def _n(value: Any) -> str:
-    return f"{value:,}" if isinstance(value, int) else str(value)
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, int):
+        return f"{value:,}"
+    return f"{value:.3f}" if isinstance(value, float) else str(value)
+
+
+def _total(value: Any) -> int:
+    """A count, or the sum of a {reason: count} mapping."""
+    return sum(int(v) for v in value.values()) if isinstance(value, dict) else int(value or 0)
 
 
 def _counts(mapping: dict[str, Any] | None, limit: int = 6) -> str:
@@ -99,11 +122,12 @@ def describe(data: dict[str, Any], settings: Settings | None = None) -> str:
         version = score.get("model_version") or train.get("version")
         metrics = train.get("metrics") or score.get("metrics") or {}
         trained = "trained this run" if train.get("trained") else "current champion"
-        shown = ", ".join(f"{k} {v:.3f}" for k, v in metrics.items() if isinstance(v, int | float))
+        shown = ", ".join(f"{k} {_n(v)}" for k, v in metrics.items() if isinstance(v, int | float))
         lines.append(f"  model     {version} ({trained}){'; ' + shown if shown else ''}")
         lift = train.get("lift") or score.get("lift")
         if isinstance(lift, dict) and lift:
-            lines.append(f"            lift of the model's choice over: {_counts(lift)}")
+            shown = ", ".join(f"{k} {v:+.0%}" for k, v in lift.items() if isinstance(v, int | float))
+            lines.append(f"            engagement lift of the model's choice: {shown}")
         if score:
             lines.append(
                 f"            scored {_n(score.get('people_scored', 0))} people: "
@@ -112,14 +136,14 @@ def describe(data: dict[str, Any], settings: Settings | None = None) -> str:
     decide = data.get("decide") or {}
     if decide:
         lines.append(
-            f"  decide    {_n(decide.get('queued', 0))} messages queued ({_n(decide.get('held_out', 0))} "
-            f"held out as control); suppressed: {_counts(decide.get('suppressed')) or 'none'}"
+            f"  decide    {_n(decide.get('queued', 0))} messages queued to send, {_n(decide.get('held_out', 0))} "
+            f"more held out as control; suppressed: {_counts(decide.get('suppressed')) or 'none'}"
         )
         for campaign, c in sorted((decide.get("by_campaign") or {}).items()):
             channels = c.get("channel") or c.get("channels") or {}
             lines.append(
                 f"            {campaign:<24} queued {_n(c.get('queued', 0)):>6}, held out "
-                f"{_n(c.get('held_out', 0)):>5}, suppressed {_n(c.get('suppressed', 0)):>6}"
+                f"{_n(c.get('held_out', 0)):>5}, suppressed {_n(_total(c.get('suppressed'))):>6}"
                 + (f"  [{_counts(channels)}]" if isinstance(channels, dict) and channels else "")
             )
     dispatch = data.get("dispatch") or {}
@@ -134,6 +158,14 @@ def describe(data: dict[str, Any], settings: Settings | None = None) -> str:
     timings = data.get("timings_seconds") or {}
     if timings:
         lines.append("  took      " + ", ".join(f"{k} {v:.1f}s" for k, v in timings.items()))
+    dags = data.get("airflow") or {}
+    if dags:
+        lines.append(
+            "  airflow   "
+            + ", ".join(
+                f"{dag_id} {d.get('state')} in {d.get('seconds', 0):.0f}s" for dag_id, d in dags.items()
+            )
+        )
     if settings is not None:
         run_date = str(data.get("run_date"))
         lines.append(f"  outputs   queue   {settings.queue_dir(run_date)}/messages.csv")

@@ -25,7 +25,9 @@ def test_run_rejects_a_malformed_date(capsys: pytest.CaptureFixture[str]) -> Non
 
 
 def test_run_without_a_landing_zone_exits_2(tmp_path, capsys: pytest.CaptureFixture[str]) -> None:
-    code = cli.main(["run", "--date", "2026-11-20", "--landing", str(tmp_path / "nope"), "--out", str(tmp_path)])
+    code = cli.main(
+        ["run", "--date", "2026-11-20", "--landing", str(tmp_path / "nope"), "--out", str(tmp_path)]
+    )
     assert code == 2
     assert "no landing zone" in capsys.readouterr().err
 

@@ -18,8 +18,10 @@ def dagbag(tmp_path_factory):
     from airflow.dag_processing.dagbag import DagBag
 
     from rightsend.config import Settings
+    from rightsend.orchestrate import prepare_airflow
     from rightsend.transform import ensure_manifest
 
+    prepare_airflow(Settings.from_env())  # a metadata DB of its own, under the test's AIRFLOW_HOME
     ensure_manifest(Settings.from_env())  # Cosmos renders the build DAG from the manifest
     return DagBag(str(PROJECT_ROOT / "dags"))
 

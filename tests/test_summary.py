@@ -39,7 +39,10 @@ def test_describe_names_failed_files_and_quarantine_reasons(settings) -> None:
     assert "1 files loaded, 3 already loaded, 1 failed; 1,230 rows loaded, 3 quarantined" in text
     assert "failed file sms/dt=2026-11-20/x.csv.gz: truncated gzip" in text
     assert "bad timestamp 2, unknown status 1" in text
-    assert "1,500 messages queued (150 held out as control); suppressed: frequency_cap 40, no_consent 9" in text
+    assert (
+        "1,500 messages queued to send, 150 more held out as control; suppressed: frequency_cap 40, no_consent 9"
+        in text
+    )
     assert str(settings.queue_dir("2026-11-20")) in text
 
 

@@ -15,6 +15,7 @@ ingest DAG, so the triggered run takes that slot and unpausing adds no scheduled
 from __future__ import annotations
 
 import json
+import os
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -26,7 +27,7 @@ from rightsend.config import Settings
 
 pytestmark = [pytest.mark.integration, pytest.mark.services, pytest.mark.timeout(900)]
 
-REDIS_DB = 11  # the test's own broker DB: flushed before and after
+REDIS_DB = 11  # the tests' broker DB; each stack has its own Celery queue in it
 SMOKE_DAGS = """
 import pendulum
 from airflow.sdk import Asset, dag, task
@@ -75,7 +76,8 @@ def _config(tmp_path: Path, name: str, dags_folder: Path | None = None) -> stack
     )
     cfg = stack.StackConfig(
         home=tmp_path / "airflow",
-        database=f"rightsend_airflow_test_{name}",
+        # unique per session: several test sessions may run on one machine at once
+        database=f"rightsend_airflow_test_{name}_{os.getpid()}",
         pg_host=base.pg_host,
         pg_port=base.pg_port,
         pg_user=base.pg_user,
@@ -84,6 +86,7 @@ def _config(tmp_path: Path, name: str, dags_folder: Path | None = None) -> stack
         port=stack.free_port(),
         concurrency=2,
         settings=settings,
+        queue=f"rightsend-test-{name}-{os.getpid()}",
         extra_env={
             "RIGHTSEND_TASK_RETRIES": "0",
             "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
@@ -105,7 +108,7 @@ def running_stack():
         if reason := stack.services_reachable(cfg):
             pytest.skip(reason)
         started.append(cfg)
-        stack.flush_broker(cfg)
+        stack.purge_queue(cfg)
         stack.prepare(cfg, fresh=True)
         procs = stack.start(cfg)
         stack.wait_healthy(cfg, procs, timeout=180)
@@ -117,7 +120,7 @@ def running_stack():
         stack.stop(cfg)
         print(f"stopped the stack in {time.monotonic() - stopped_at:.1f}s")
         stack.drop_database(cfg)
-        stack.flush_broker(cfg)
+        stack.purge_queue(cfg)
 
 
 def _yesterday() -> str:
@@ -132,7 +135,7 @@ def _assert_chain_succeeded(client: stack.Api, cfg: stack.StackConfig, runs: dic
         assert tis, f"{dag_id} ran no task"
         bad = {t["task_id"]: t["state"] for t in tis if t["state"] != "success"}
         assert not bad, f"{dag_id}: tasks not successful {bad}\n{stack.task_log_tail(cfg, dag_id)}"
-        assert all(t["hostname"] and t["queue"] == "default" for t in tis), "not run by a Celery worker"
+        assert all(t["hostname"] and t["queue"] == cfg.queue for t in tis), "not run by our Celery worker"
 
 
 def test_asset_chain_runs_on_the_celery_stack(tmp_path: Path, running_stack):
@@ -177,7 +180,7 @@ def test_daily_chain_runs_on_the_celery_stack(tmp_path: Path, running_stack):
     run = stack.trigger_chain(client, run_date)
     assert run["logical_date"].startswith(run_date) and run["conf"] == {"run_date": run_date}
     try:
-        runs = stack.wait_chain(client, since, timeout=420, poll=5)
+        runs = stack.wait_chain(client, since, timeout=600, poll=5)
     except stack.StackError as error:
         logs = "\n".join(stack.task_log_tail(cfg, dag_id) for dag_id in stack.CHAIN)
         pytest.fail(f"{error}\n{logs}")

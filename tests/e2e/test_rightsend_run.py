@@ -97,19 +97,12 @@ def test_queue_file_has_exactly_the_contract_columns(workspace) -> None:
     assert (out / "exports" / f"dt={DAY}" / "report.html").exists()
 
 
-def test_rerun_loads_nothing_twice_and_queues_the_identical_messages(workspace) -> None:
-    out, env = workspace["out"], workspace["env"]
-    before = _queue(out, DAY)
-    again = _rightsend("run", "--date", DAY, "--landing", str(workspace["landing"]), "--out", str(out), env=env)
-    assert again.returncode == 0, again.stderr[-3000:]
-    summary = _summary(out, DAY)
-    assert summary["ingest"]["files"]["loaded"] == []
-    assert summary["ingest"]["files"]["skipped_already_loaded"] > 50
-    assert _queue(out, DAY) == before
-
-
-def test_a_late_file_in_an_old_partition_is_picked_up_next_day(workspace) -> None:
+def test_rerun_loads_only_a_late_file_and_queues_the_identical_messages(workspace) -> None:
+    """Re-running the same date: every known file is skipped, a file that landed late in an
+    old partition is picked up, and the queue is the identical set of messages."""
     landing, out, env = workspace["landing"], workspace["out"], workspace["env"]
+    before = _queue(out, DAY)
+    skipped_before = len(_summary(out, DAY)["ingest"]["files"]["loaded"])
     late = landing / "consent" / "dt=2026-11-10" / "late-arrival.ndjson"
     late.parent.mkdir(parents=True, exist_ok=True)
     late.write_text(
@@ -124,7 +117,61 @@ def test_a_late_file_in_an_old_partition_is_picked_up_next_day(workspace) -> Non
         )
         + "\n"
     )
-    nxt = _rightsend("run", "--date", "2026-11-21", "--landing", str(landing), "--out", str(out), env=env)
-    assert nxt.returncode == 0, nxt.stderr[-3000:]
-    loaded = _summary(out, "2026-11-21")["ingest"]["files"]["loaded"]
-    assert "consent/dt=2026-11-10/late-arrival.ndjson" in loaded
+    again = _rightsend("run", "--date", DAY, "--landing", str(landing), "--out", str(out), env=env)
+    assert again.returncode == 0, again.stderr[-3000:]
+    files = _summary(out, DAY)["ingest"]["files"]
+    assert files["loaded"] == ["consent/dt=2026-11-10/late-arrival.ndjson"]
+    assert files["skipped_already_loaded"] == skipped_before
+    assert _queue(out, DAY) == before
+
+
+def _erased_identifiers(landing: Path) -> set[str]:
+    """Every email, phone and Shopify id of the people the demo asked to erase."""
+    import gzip
+
+    def lines(path: Path) -> list[str]:
+        opener = gzip.open if path.suffix == ".gz" else open
+        with opener(path, "rt", encoding="utf-8-sig") as handle:
+            return handle.read().splitlines()
+
+    requests = []
+    for path in sorted((landing / "consent").rglob("*.*json*")):
+        text = "\n".join(lines(path)).strip()
+        values = json.loads(text) if text.startswith("[") else [json.loads(x) for x in text.splitlines() if x]
+        requests += [r for r in values if r.get("type") == "erasure"]
+    wanted = {
+        str(r.get(k)).strip().lower() for r in requests for k in ("email", "phone", "customer_id") if r.get(k)
+    }
+    identifiers = set(wanted)
+    for path in sorted((landing / "customers").rglob("*.csv*")):
+        for row in csv.DictReader(lines(path)):
+            row = {k.lstrip("\ufeff"): v for k, v in row.items()}
+            ids = {row.get("Customer ID", ""), row.get("Email", "").strip().lower(), row.get("Phone", "")}
+            if ids & wanted:
+                identifiers |= {i for i in ids if i}
+    return {i for i in identifiers if len(i) > 5}
+
+
+def test_erased_people_are_in_no_table_and_no_output(workspace) -> None:
+    import duckdb
+
+    erased = _erased_identifiers(workspace["landing"])
+    assert erased, "the demo should contain erasure requests"
+    con = duckdb.connect(workspace["env"]["RIGHTSEND_WAREHOUSE"], read_only=True)
+    columns = con.execute(
+        "select table_schema, table_name, column_name from information_schema.columns "
+        "where data_type = 'VARCHAR' and table_schema not in ('information_schema', 'pg_catalog')"
+    ).fetchall()
+    found = []
+    for schema, table, column in columns:
+        hits = con.execute(
+            f'select count(*) from "{schema}"."{table}" where lower("{column}") in (select unnest(?))',
+            [sorted(erased)],
+        ).fetchone()[0]
+        if hits:
+            found.append(f"{schema}.{table}.{column}: {hits}")
+    con.close()
+    assert found == []
+    for path in workspace["out"].rglob("*.csv"):
+        text = path.read_text().lower()
+        assert not [i for i in erased if i in text], path

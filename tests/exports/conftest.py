@@ -361,7 +361,7 @@ def build_warehouse(settings: Settings) -> None:
             [D, D, now] * 3,
         )
         con.execute(
-            """insert into ops.quarantine values
+            """insert into ops.quarantine (source, file, line, raw_text, reason, run_date, quarantined_at) values
                ('customers','customers/dt=2026-11-20/customers.csv',7,'x','invalid phone',?,?),
                ('email','email/dt=2026-11-20/events.json',3,'x','missing sg_event_id',?,?),
                ('email','email/dt=2026-11-20/events.json',9,'x','missing sg_event_id',?,?)""",

