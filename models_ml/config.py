@@ -64,6 +64,7 @@ class ModelConfig:
     auc_tolerance: float = 0.005  # challenger promoted unless its AUC is worse by more than this
     min_sends_personal: int = 5  # fewer past sends -> is_personal false (population/segment fallback)
     batch_size: int = 50_000  # people per scoring batch
+    reason_trees: int = 30  # TreeSHAP over the first N trees for lower-ranked channels (speed)
     policy_eval_max_people: int = 10_000  # cap on people replayed in the offline policy evaluation
     seed: int = 42
     num_threads: int = 2

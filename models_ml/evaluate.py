@@ -39,6 +39,23 @@ def ece(y: np.ndarray, p: np.ndarray, bins: int = 15) -> float:
     return float(np.sum(np.abs(sum_p[nz] - sum_y[nz])) / len(y))
 
 
+def reliability(y: np.ndarray, p: np.ndarray, bins: int = 10) -> list[dict[str, float]]:
+    """Reliability table on equal-count bins: mean predicted vs observed rate (for the report)."""
+    if len(y) == 0:
+        return []
+    order = np.argsort(p, kind="stable")
+    out = []
+    for part in np.array_split(order, min(bins, len(order))):
+        out.append(
+            {
+                "mean_p": round(float(p[part].mean()), 5),
+                "observed": round(float(y[part].mean()), 5),
+                "n": int(len(part)),
+            }
+        )
+    return out
+
+
 def metrics(y: np.ndarray, p: np.ndarray) -> dict[str, float]:
     return {
         "auc": round(auc(y, p), 5),

@@ -144,11 +144,29 @@ def _daypart(h: int) -> str:
     return "in mornings" if h < 12 else "in afternoons" if h < 17 else "in evenings"
 
 
-def reasons(model: LoadedModel, x: np.ndarray, channels: np.ndarray, hours: np.ndarray) -> list[str]:
-    """Short words from LightGBM's own SHAP contributions: the two strongest positive ones."""
+def contributions(model: LoadedModel, x: np.ndarray, exact: np.ndarray, cfg: ModelConfig) -> np.ndarray:
+    """LightGBM TreeSHAP contributions (pred_contrib=True), margin space, without the bias column.
+
+    TreeSHAP is by far the most expensive step of scoring (cost ~ trees x leaves x depth^2 per
+    row), so only the rows marked ``exact`` (each person's rank-1 channel, the message decide
+    sends first) use every tree; the other rows use the first ``cfg.reason_trees`` trees, which
+    carry most of the margin at this learning rate.
+    """
+    contrib = np.zeros((len(x), len(features.FEATURES)), dtype=np.float64)
+    for rows, n_iter in ((np.flatnonzero(exact), None), (np.flatnonzero(~exact), cfg.reason_trees)):
+        if len(rows):
+            contrib[rows] = model.booster.predict(
+                x[rows], pred_contrib=True, num_iteration=n_iter, num_threads=cfg.num_threads
+            )[:, :-1]
+    return contrib
+
+
+def reasons(
+    model: LoadedModel, x: np.ndarray, channels: np.ndarray, hours: np.ndarray, contrib: np.ndarray
+) -> list[str]:
+    """Short words from the model's feature contributions: the two strongest positive ones."""
     if len(x) == 0:
         return []
-    contrib = model.booster.predict(x, pred_contrib=True, num_threads=DEFAULT_CONFIG.num_threads)[:, :-1]
     names = features.FEATURES
     order = np.argsort(-contrib, axis=1, kind="stable")[:, :4]
     vals = x
@@ -254,7 +272,8 @@ def run(settings: Settings, run_date: str, cfg: ModelConfig = DEFAULT_CONFIG) ->
             n_sends = sum(state[f"n_send_{c}"].to_numpy() for c in CHANNELS)[person_rows]
             is_personal = n_sends >= cfg.min_sends_personal
             xb = x[ar * len(hours) + best]
-            why = reasons(model, xb, channels, best_h)
+            contrib = contributions(model, xb, rank == 1, cfg)
+            why = reasons(model, xb, channels, best_h, contrib)
             t3 = time.perf_counter()
             why = [
                 r if ok else r + " (population estimate: little history)"

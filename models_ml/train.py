@@ -247,6 +247,7 @@ def run(
             "priors": priors.as_dict(),
             "calibration": platt.as_dict(),
             "calibration_method": "Platt scaling on the raw margin, fit on the calibration slice",
+            "calibration_bins": evaluate.reliability(y[valid], p[valid]),  # validation, equal-count
             "data_fingerprint": fp,
             "params": cfg.params(),
             "best_iteration": int(booster.best_iteration or booster.current_iteration()),

@@ -47,6 +47,10 @@ def test_train_registers_and_promotes_the_first_model(synth: SynthWarehouse) -> 
     assert "Replay" in meta["policy_evaluation"]["method"]
     v = meta["metrics"]["validation"]
     assert v["auc"] > 0.65 and v["ece"] < 0.05
+    assert sum(b["n"] for b in meta["calibration_bins"]) == v["n"]
+    # validation rows are the newest: after every fit row
+    window = meta["training_window"]
+    assert window["fit"][1] <= window["validation"][0]
     # not due again within the week, due after it
     assert train.run(synth.settings, "2026-11-23")["trained"] is False
     assert train.run(synth.settings, "2026-11-27")["trained"] is True
