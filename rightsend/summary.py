@@ -84,6 +84,27 @@ def _counts(mapping: dict[str, Any] | None, limit: int = 6) -> str:
     return text + (f", +{len(items) - limit} more" if len(items) > limit else "")
 
 
+_BASELINES = {
+    "global_best_hour": "one global best hour",
+    "modal_past_hour": "each person's usual hour",
+    "random": "a random hour",
+}
+
+
+def _lift_words(lift: dict[str, Any]) -> str:
+    """{'replay_vs_random': 0.88, 'estimate_vs_random': 0.74} -> 'a random hour +88% (replay), +74% (model)'"""
+    parts = []
+    for key, words in _BASELINES.items():
+        found = [
+            f"{lift[f'{method}_vs_{key}']:+.0%} ({label})"
+            for method, label in (("replay", "replay"), ("estimate", "model estimate"))
+            if isinstance(lift.get(f"{method}_vs_{key}"), int | float)
+        ]
+        if found:
+            parts.append(f"{words} {', '.join(found)}")
+    return "; ".join(parts) or _counts(lift)
+
+
 def describe(data: dict[str, Any], settings: Settings | None = None) -> str:
     """The summary in words, for the person who ran `make run`."""
     lines = [f"rightsend daily chain for {data.get('run_date')}"]
@@ -126,8 +147,7 @@ def describe(data: dict[str, Any], settings: Settings | None = None) -> str:
         lines.append(f"  model     {version} ({trained}){'; ' + shown if shown else ''}")
         lift = train.get("lift") or score.get("lift")
         if isinstance(lift, dict) and lift:
-            shown = ", ".join(f"{k} {v:+.0%}" for k, v in lift.items() if isinstance(v, int | float))
-            lines.append(f"            engagement lift of the model's choice: {shown}")
+            lines.append("            engagement of the model's choice against " + _lift_words(lift))
         if score:
             lines.append(
                 f"            scored {_n(score.get('people_scored', 0))} people: "
@@ -141,10 +161,12 @@ def describe(data: dict[str, Any], settings: Settings | None = None) -> str:
         )
         for campaign, c in sorted((decide.get("by_campaign") or {}).items()):
             channels = c.get("channel") or c.get("channels") or {}
+            suppressed = c.get("suppressed")
+            why = f" ({_counts(suppressed, limit=2)})" if isinstance(suppressed, dict) and suppressed else ""
             lines.append(
-                f"            {campaign:<24} queued {_n(c.get('queued', 0)):>6}, held out "
-                f"{_n(c.get('held_out', 0)):>5}, suppressed {_n(_total(c.get('suppressed'))):>6}"
-                + (f"  [{_counts(channels)}]" if isinstance(channels, dict) and channels else "")
+                f"            {campaign:<24} queued {_n(c.get('queued', 0)):>6}"
+                + (f" [{_counts(channels)}]" if isinstance(channels, dict) and channels else "")
+                + f", held out {_n(c.get('held_out', 0))}, suppressed {_n(_total(suppressed))}{why}"
             )
     dispatch = data.get("dispatch") or {}
     if dispatch:
@@ -155,7 +177,9 @@ def describe(data: dict[str, Any], settings: Settings | None = None) -> str:
     exports = data.get("exports") or {}
     if exports:
         lines.append(f"  exports   {_n(len(exports.get('files', {})))} files; report {exports.get('report')}")
-    timings = data.get("timings_seconds") or {}
+    timings = dict(data.get("timings_seconds") or {})
+    if "rightsend_build" in (data.get("airflow") or {}):  # dbt ran in Cosmos tasks, not in the tally
+        timings["build"] = data["airflow"]["rightsend_build"].get("seconds", timings.get("build", 0))
     if timings:
         lines.append("  took      " + ", ".join(f"{k} {v:.1f}s" for k, v in timings.items()))
     dags = data.get("airflow") or {}

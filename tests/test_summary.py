@@ -52,3 +52,18 @@ def test_run_stage_records_result_and_timing(settings) -> None:
     data = summary.load(settings, "2026-11-21")
     assert data["score"]["people_scored"] == 3
     assert data["timings_seconds"]["score"] >= 0
+
+
+def test_describe_states_model_lift_against_each_baseline_in_words() -> None:
+    data = {
+        "run_date": "2026-11-20",
+        "train": {
+            "trained": True,
+            "version": "2026-11-20-abc",
+            "metrics": {"auc": 0.8461, "n": 1789.0},
+            "lift": {"replay_vs_global_best_hour": 0.41, "estimate_vs_global_best_hour": 0.65, "replay_vs_random": 0.88},
+        },
+    }
+    text = summary.describe(data)
+    assert "2026-11-20-abc (trained this run); auc 0.846, n 1,789" in text
+    assert "one global best hour +41% (replay), +65% (model estimate); a random hour +88% (replay)" in text

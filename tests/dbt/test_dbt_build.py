@@ -11,13 +11,13 @@ import hashlib
 import os
 from pathlib import Path
 
+import dbt_raw_rows as raw_rows
 import duckdb
 import pandas as pd
 import pytest
 
 from rightsend.config import DBT_PROJECT_DIR
 from rightsend.warehouse import bootstrap
-import dbt_raw_rows as raw_rows
 
 pytestmark = pytest.mark.integration
 
