@@ -47,6 +47,10 @@ PRESETS = {  # customers, days of history
     "default": (1_000_000, 365),
 }
 END_DATE = "2026-11-20"
+# Disk per customer-day of history, measured at the small preset (728 MB landed, ~420 MB of
+# warehouse after the incremental day for 20k customers x 121 days): the preflight check.
+LANDING_BYTES = 300
+WAREHOUSE_BYTES = 180
 CHAIN = ("ingest", "build", "train", "score", "decide", "dispatch", "exports")
 TARGETS = {
     "full_run_seconds": 15 * 60,
@@ -210,10 +214,29 @@ class Bench:
         self.run_one(history, "peer", "rfm_compare", "benchmarks.stages:rfm_compare", [str(wd), self.d, frames])
         self.run_one(history, "peer", "scoring_floor", "benchmarks.stages:scoring_floor", [str(wd), self.d])
 
+    def histories(self) -> list[int]:
+        return [self.days] + ([self.days // 2] if not self.args.no_half and self.days // 2 >= 2 else [])
+
+    def preflight(self) -> None:
+        """Refuse early when the disk cannot hold the landing zones and warehouses."""
+        need = 0
+        for h in self.histories():
+            marker = self.workdir(h) / "landing.json"
+            cached = marker.exists() and not self.args.regenerate
+            need += self.customers * (h + 1) * ((0 if cached else LANDING_BYTES) + WAREHOUSE_BYTES)
+        self.work.mkdir(parents=True, exist_ok=True)
+        free = shutil.disk_usage(self.work).free
+        print(f"  disk: about {need / 2**30:,.1f} GB needed (measured ~{LANDING_BYTES} B landed and "
+              f"~{WAREHOUSE_BYTES} B of warehouse per customer-day), {free / 2**30:,.1f} GB free")
+        if need > free and not self.args.force:
+            raise SystemExit(
+                f"not enough disk under {self.work}: about {need / 2**30:,.0f} GB needed, {free / 2**30:,.0f} GB "
+                "free (use a smaller preset, --work-dir on a bigger disk, or --force)"
+            )
+
     def run(self) -> None:
-        histories = [self.days]
-        if not self.args.no_half and self.days // 2 >= 2:
-            histories.append(self.days // 2)
+        histories = self.histories()
+        self.preflight()
         for h in histories:
             print(f"\n== {self.customers:,} customers, {h} days of history: full run {self.d}, incremental {self.d1}")
             self.ensure_landing(h)
@@ -499,6 +522,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--profile", default="", help="cProfile these stages, e.g. build,score (-> logs/*.prof.txt)")
     ap.add_argument("--work-dir", default=str(WORK), help="data and warehouses (default benchmarks/work)")
     ap.add_argument("--results-dir", default=str(RESULTS), help="where the .md/.csv go (default benchmarks/results)")
+    ap.add_argument("--force", action="store_true", help="run even if the disk looks too small")
     ap.add_argument("--stage-timeout", type=float, default=None, help="kill a stage after this many seconds")
     args = ap.parse_args(argv)
     c, d = PRESETS[args.preset]

@@ -9,13 +9,16 @@ Re-running loads nothing twice. Emits `rightsend://warehouse/raw` for the dbt bu
 """
 
 from airflow.sdk import dag, task
+from airflow.timetables.interval import CronDataIntervalTimetable
 
 from rightsend.dag_defaults import DEFAULT_ARGS, RAW, START_DATE, WAREHOUSE_POOL, resolve_run_date
 
 
 @dag(
     dag_id="rightsend_ingest",
-    schedule="@daily",
+    # Daily at 02:00 UTC, for the day that just ended: a data-interval timetable gives the
+    # run the logical date D = yesterday (Airflow 3's plain cron would give today).
+    schedule=CronDataIntervalTimetable("0 2 * * *", timezone="UTC"),
     start_date=START_DATE,
     catchup=False,
     max_active_runs=1,

@@ -106,7 +106,7 @@ def run_chain(
 
     with _output_to(log_path):
         prepare_airflow(settings)
-        ensure_manifest(settings)  # before parsing DAGs: Cosmos renders from it
+        ensure_manifest(settings, run_date)  # before parsing DAGs: Cosmos renders from it
         from airflow.dag_processing.dagbag import DagBag
 
         bag = DagBag(str(PROJECT_ROOT / "dags"))

@@ -31,9 +31,13 @@ def dbt(args: list[str], settings: Settings, run_date: str | None = None) -> Any
     return result
 
 
-def ensure_manifest(settings: Settings) -> Path:
-    """`dbt parse` so Cosmos renders the current models (cheap with partial parsing)."""
-    dbt(["parse", "--quiet"], settings)
+def ensure_manifest(settings: Settings, run_date: str | None = None) -> Path:
+    """`dbt parse` so Cosmos renders the current models (cheap with partial parsing).
+
+    Parsed with the run's vars, so the tasks that follow reuse the partial parse
+    instead of each re-parsing the whole project.
+    """
+    dbt(["parse", "--quiet"], settings, run_date)
     return MANIFEST
 
 

@@ -5,7 +5,7 @@
 
 {#- The hash ops.erasure_tombstones stores: sha256(type || ':' || value), lower-case hex. -#}
 {% macro identifier_hash(identifier_type, identifier_value) -%}
-    sha256({{ identifier_type }} || ':' || {{ identifier_value }})
+    {{ sha256_hex(identifier_type ~ " || ':' || " ~ identifier_value) }}
 {%- endmacro %}
 
 {#- True when the (literal type, column value) pair is tombstoned. -#}

@@ -5,10 +5,10 @@
 {%- endmacro %}
 
 {% macro run_end_at() -%}
-    (cast('{{ var("run_date") }}' as timestamp) + interval 1 day - interval 1 second)
+    (cast('{{ var("run_date") }}' as timestamp) + interval '1 day' - interval '1 second')
 {%- endmacro %}
 
 {#- The end of a delivery day: when a snapshot's flags (e.g. Shopify consent) apply. -#}
 {% macro end_of_day(date_column) -%}
-    (cast({{ date_column }} as timestamp) + interval 1 day - interval 1 second)
+    (cast({{ date_column }} as timestamp) + interval '1 day' - interval '1 second')
 {%- endmacro %}

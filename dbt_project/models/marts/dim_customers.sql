@@ -137,7 +137,7 @@ web_stats as (
         customer_id,
         min(occurred_at) as first_web_activity_at,
         max(occurred_at) as last_web_activity_at,
-        count(*) filter (where occurred_at > {{ run_end_at() }} - interval 90 day) as web_events_90d
+        count(*) filter (where occurred_at > {{ run_end_at() }} - interval '90 days') as web_events_90d
     from web_events
     where customer_id is not null
     group by 1
@@ -215,13 +215,13 @@ lifecycle as (
     select
         *,
         case
-            when first_seen_at > {{ run_end_at() }} - interval {{ var('new_customer_days') }} day
+            when first_seen_at > {{ run_end_at() }} - interval '{{ var('new_customer_days') }} days'
                 then 'new'
             when last_engaged_at is null
                 then 'never_engaged'
-            when last_engaged_at <= {{ run_end_at() }} - interval {{ var('silence_threshold_days') }} day
+            when last_engaged_at <= {{ run_end_at() }} - interval '{{ var('silence_threshold_days') }} days'
                 then 'silent'
-            when last_engaged_at <= {{ run_end_at() }} - interval {{ var('lapsing_days') }} day
+            when last_engaged_at <= {{ run_end_at() }} - interval '{{ var('lapsing_days') }} days'
                 then 'lapsing'
             else 'active'
         end as lifecycle_state
@@ -292,7 +292,7 @@ final as (
         cast(personas.engagement_persona as varchar) as engagement_persona,
         cast(lifecycle.preferred_channel as varchar) as preferred_channel,
         cast(lifecycle.first_seen_at as timestamp) as created_at,
-        cast(lifecycle.engagement_rate_90d as double) as engagement_rate_90d,
+        cast(lifecycle.engagement_rate_90d as double precision) as engagement_rate_90d,
         cast(lifecycle.web_events_90d as integer) as web_events_90d
     from lifecycle
     left join personas

@@ -15,7 +15,7 @@ snapshot_dates as (
         snapshot_date,
         lag(snapshot_date) over (order by snapshot_date) as previous_snapshot_date,
         row_number() over (order by snapshot_date desc) as snapshot_recency_rank
-    from (select distinct snapshot_date from products)
+    from (select distinct snapshot_date from products) as snapshot_days
 
 ),
 

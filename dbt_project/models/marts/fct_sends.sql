@@ -71,8 +71,8 @@ final as (
         cast(message_id as varchar) as message_id,
         cast(timezone as varchar) as timezone,
         cast(sent_local_at as timestamp) as sent_local_at,
-        cast(hour(sent_local_at) as integer) as sent_local_hour,
-        cast(isodow(sent_local_at) - 1 as integer) as sent_local_weekday,
+        cast(extract(hour from sent_local_at) as integer) as sent_local_hour,
+        cast(extract(isodow from sent_local_at) - 1 as integer) as sent_local_weekday,
         cast({{ hour_of_week('sent_local_at') }} as integer) as sent_hour_of_week,
         cast(first_engaged_at as timestamp) as first_engaged_at,
         cast(coalesce(is_delivered, false) as boolean) as is_delivered

@@ -60,8 +60,8 @@ matched_sends as (
             or (
                 sends.message_id is null
                 and queued.campaign_id = sends.campaign_id
-                and sends.sent_at between queued.send_at_utc - interval 1 day
-                and queued.send_at_utc + interval 1 day
+                and sends.sent_at between queued.send_at_utc - interval '1 day'
+                and queued.send_at_utc + interval '1 day'
             )
         )
     where not queued.is_holdout
@@ -79,7 +79,7 @@ conversions as (
         on queued.customer_id = orders.customer_id
         and not orders.is_cancelled
         and orders.ordered_at >= queued.send_at_utc
-        and orders.ordered_at < queued.send_at_utc + interval {{ var('conversion_window_days') }} day
+        and orders.ordered_at < queued.send_at_utc + interval '{{ var('conversion_window_days') }} days'
     group by 1
 
 ),

@@ -39,13 +39,13 @@ send_stats as (
     select
         customer_id,
         channel,
-        count(*) filter (where sent_at > {{ run_end_at() }} - interval 30 day) as sends_30d,
+        count(*) filter (where sent_at > {{ run_end_at() }} - interval '30 days') as sends_30d,
         count(*) filter (
-            where sent_at > {{ run_end_at() }} - interval 30 day and first_engaged_at is not null
+            where sent_at > {{ run_end_at() }} - interval '30 days' and first_engaged_at is not null
         ) as engagements_30d,
-        count(*) filter (where sent_at > {{ run_end_at() }} - interval 90 day) as sends_90d,
+        count(*) filter (where sent_at > {{ run_end_at() }} - interval '90 days') as sends_90d,
         count(*) filter (
-            where sent_at > {{ run_end_at() }} - interval 90 day and first_engaged_at is not null
+            where sent_at > {{ run_end_at() }} - interval '90 days' and first_engaged_at is not null
         ) as engagements_90d,
         max(sent_at) as last_sent_at
     from sends
@@ -60,17 +60,17 @@ event_stats as (
         channel,
         count(*) filter (
             where event_type = 'open' and is_human_engagement
-            and occurred_at > {{ run_end_at() }} - interval 30 day
+            and occurred_at > {{ run_end_at() }} - interval '30 days'
         ) as human_opens_30d,
         count(*) filter (
-            where event_type = 'click' and occurred_at > {{ run_end_at() }} - interval 30 day
+            where event_type = 'click' and occurred_at > {{ run_end_at() }} - interval '30 days'
         ) as clicks_30d,
         count(*) filter (
             where event_type = 'open' and is_human_engagement
-            and occurred_at > {{ run_end_at() }} - interval 90 day
+            and occurred_at > {{ run_end_at() }} - interval '90 days'
         ) as human_opens_90d,
         count(*) filter (
-            where event_type = 'click' and occurred_at > {{ run_end_at() }} - interval 90 day
+            where event_type = 'click' and occurred_at > {{ run_end_at() }} - interval '90 days'
         ) as clicks_90d,
         max(case when is_human_engagement then occurred_at end) as last_engaged_at
     from message_events

@@ -23,7 +23,7 @@ counted_orders as (
     where
         not is_cancelled
         and customer_id is not null
-        and ordered_at > cast({{ run_date() }} - interval {{ var('rfm_window_months') }} month as timestamp)
+        and ordered_at > cast({{ run_date() }} - interval '{{ var('rfm_window_months') }} months' as timestamp)
         and ordered_at <= {{ run_end_at() }}
 
 ),

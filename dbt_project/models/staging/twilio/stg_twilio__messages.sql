@@ -46,8 +46,8 @@ renamed as (
             when 'opt_out' then 'opt_out'
             when 'opt_in' then 'opt_in'
         end as consent_change,
-        nullif(json_extract_string(_extra, '$.campaign_id'), '') as campaign_id,
-        nullif(json_extract_string(_extra, '$.message_id'), '') as message_id,
+        nullif(_extra ->> 'campaign_id', '') as campaign_id,
+        nullif(_extra ->> 'message_id', '') as message_id,
         _dt as delivery_date,
         _file as source_file,
         _line as source_line
