@@ -129,6 +129,21 @@ def describe(data: dict[str, Any], settings: Settings | None = None) -> str:
                 reasons[reason] = reasons.get(reason, 0) + int(count)
         if reasons:
             lines.append(f"            quarantined because: {_counts(reasons)}")
+        validation = ingest.get("validation") or {}
+        if validation:
+            checks = sum(int(v.get("expectations", 0)) for v in validation.values())
+            failed = [f"{source}: {f}" for source, v in validation.items() for f in v.get("failed", [])]
+            lines.append(
+                f"            Great Expectations: {len(validation)} batches, {_n(checks)} expectations, "
+                + (f"{len(failed)} FAILED: {'; '.join(map(str, failed[:3]))}" if failed else "all met")
+            )
+        erasure = ingest.get("erasure") or {}
+        if erasure.get("requests"):
+            deleted = _total(erasure.get("rows_deleted") or {})
+            lines.append(
+                f"            erasure: {_n(erasure['requests'])} requests, "
+                f"{_n(erasure.get('identifiers_tombstoned', 0))} identifiers tombstoned, {_n(deleted)} raw rows removed"
+            )
     build = data.get("build") or {}
     if build:
         lines.append(

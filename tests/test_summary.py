@@ -31,6 +31,11 @@ def test_describe_names_failed_files_and_quarantine_reasons(settings) -> None:
                 "email": {"loaded": 1200, "quarantined": 2, "quarantine_reasons": {"bad timestamp": 2}},
                 "sms": {"loaded": 30, "quarantined": 1, "quarantine_reasons": {"unknown status": 1}},
             },
+            "validation": {
+                "email": {"success": False, "expectations": 9, "failed": ["timestamp out of bounds: 3 rows"]},
+                "sms": {"success": True, "expectations": 8, "failed": []},
+            },
+            "erasure": {"requests": 2, "identifiers_tombstoned": 5, "rows_deleted": {"raw.orders": 3, "raw.web": 4}},
         },
         "decide": {"queued": 1500, "held_out": 150, "suppressed": {"frequency_cap": 40, "no_consent": 9}},
         "timings_seconds": {"ingest": 2.0},
@@ -43,6 +48,8 @@ def test_describe_names_failed_files_and_quarantine_reasons(settings) -> None:
         "1,500 messages queued to send, 150 more held out as control; suppressed: frequency_cap 40, no_consent 9"
         in text
     )
+    assert "Great Expectations: 2 batches, 17 expectations, 1 FAILED: email: timestamp out of bounds: 3 rows" in text
+    assert "erasure: 2 requests, 5 identifiers tombstoned, 7 raw rows removed" in text
     assert str(settings.queue_dir("2026-11-20")) in text
 
 

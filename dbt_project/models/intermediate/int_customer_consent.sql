@@ -82,7 +82,11 @@ request_changes as (
         consent_requests.request_id as change_key
     from consent_requests
     inner join (
-        select unnest(['email', 'sms', 'push']) as channel
+        select 'email' as channel
+        union all
+        select 'sms' as channel
+        union all
+        select 'push' as channel
     ) as channels
         on consent_requests.channel in (channels.channel, 'all')
     left join identifiers as by_id

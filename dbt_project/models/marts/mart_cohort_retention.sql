@@ -41,15 +41,14 @@ cohort_sizes as (
 cohort_months as (
 
     select
-        cohort_month,
-        cohort_size,
-        unnest(
-            generate_series(
-                0,
-                date_diff('month', cohort_month, cast(date_trunc('month', {{ run_date() }}) as date))
-            )
-        ) as months_since_first_order
+        cohort_sizes.cohort_month,
+        cohort_sizes.cohort_size,
+        months.months_since_first_order
     from cohort_sizes
+    cross join lateral generate_series(
+        0,
+        {{ dbt.datediff('cohort_sizes.cohort_month', "cast(date_trunc('month', " ~ run_date() ~ ") as date)", 'month') }}
+    ) as months (months_since_first_order)
 
 ),
 
@@ -57,7 +56,7 @@ activity as (
 
     select
         cohorts.cohort_month,
-        date_diff('month', cohorts.cohort_month, counted_orders.order_month) as months_since_first_order,
+        {{ dbt.datediff('cohorts.cohort_month', 'counted_orders.order_month', 'month') }} as months_since_first_order,
         count(distinct counted_orders.customer_id) as retained_customers
     from counted_orders
     inner join cohorts
@@ -73,7 +72,7 @@ final as (
         cast(cohort_months.months_since_first_order as integer) as months_since_first_order,
         cast(cohort_months.cohort_size as integer) as cohort_size,
         cast(coalesce(activity.retained_customers, 0) as integer) as retained_customers,
-        coalesce(activity.retained_customers, 0) / cohort_months.cohort_size as retention_rate
+        {{ safe_divide('coalesce(activity.retained_customers, 0)', 'cohort_months.cohort_size') }} as retention_rate
     from cohort_months
     left join activity
         on cohort_months.cohort_month = activity.cohort_month

@@ -30,7 +30,11 @@ message_events as (
 
 channels as (
 
-    select unnest(['email', 'sms', 'push']) as channel
+    select 'email' as channel
+    union all
+    select 'sms' as channel
+    union all
+    select 'push' as channel
 
 ),
 

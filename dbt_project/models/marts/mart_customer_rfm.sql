@@ -32,7 +32,7 @@ customer_orders as (
 
     select
         customer_id,
-        date_diff('day', cast(max(ordered_at) as date), {{ run_date() }}) as recency_days,
+        {{ dbt.datediff('cast(max(ordered_at) as date)', run_date(), 'day') }} as recency_days,
         count(*) as frequency,
         sum(net_total) as monetary
     from counted_orders
