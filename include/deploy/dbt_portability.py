@@ -4,7 +4,8 @@ Scans dbt's compiled SQL (macros expanded, so each finding is attributed to the 
 runs it) for DuckDB-only constructs. Used by tests/deploy/test_postgres_target.py to explain a
 failing `dbt build --target postgres`, and by hand:
 
-    .venv/bin/python include/deploy/dbt_portability.py dbt_project/target/compiled dbt_project
+    .venv/bin/python include/deploy/dbt_portability.py dbt_project/target/compiled dbt_project \
+        [compiled dir of `dbt compile --target postgres`]
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ CONSTRUCTS: tuple[tuple[re.Pattern[str], str, str], ...] = tuple(
         ),
         (r"\bhugeint\b", "type HUGEINT", "numeric"),
         (
-            r"\bsha256\s*\(",
+            r"\bsha256\s*\((?!\s*convert_to\s*\()",  # sha256(convert_to(..)) is the Postgres form
             "sha256() (Postgres: bytea in, bytea out)",
             "an adapter.dispatch macro: encode(sha256(convert_to(x, 'UTF8')), 'hex') on Postgres",
         ),  # fmt: skip
@@ -83,18 +84,32 @@ def scan_sql(sql: str) -> dict[str, str]:
     return found
 
 
-def scan(compiled_dir: Path) -> dict[str, dict[str, str]]:
-    """{model or snapshot name: {construct: fix}} over dbt's compiled SQL (target/compiled)."""
+def scan(compiled_dir: Path, postgres_compiled_dir: Path | None = None) -> dict[str, dict[str, str]]:
+    """{model or snapshot name: {construct: fix}} over dbt's compiled SQL (target/compiled).
+
+    With ``postgres_compiled_dir`` (the same project compiled for the postgres target), a
+    construct only counts when the model's Postgres SQL has it too: what differs between the
+    two compilations comes from adapter-dispatched macros (dbt.datediff compiles to DuckDB's
+    date_diff() on DuckDB, a project sha256 macro to sha256()), which are portable by design.
+    A model missing from the Postgres compilation is reported as found on DuckDB.
+    """
     report: dict[str, dict[str, str]] = {}
     for path in sorted(Path(compiled_dir).rglob("*.sql")):
-        parts = path.relative_to(compiled_dir).parts
+        relative = path.relative_to(compiled_dir)
+        parts = relative.parts
         if (
             len(parts) < 3
             or parts[1] not in {"models", "snapshots"}
             or any(p.endswith(".yml") for p in parts)
         ):
             continue  # data tests, unit tests (compiled under their .yml) and analyses
-        if found := scan_sql(path.read_text()):
+        found = scan_sql(path.read_text())
+        if found and postgres_compiled_dir is not None:
+            other = Path(postgres_compiled_dir) / relative
+            if other.exists():
+                on_postgres = scan_sql(other.read_text())
+                found = {construct: fix for construct, fix in found.items() if construct in on_postgres}
+        if found:
             report[path.stem] = found
     return report
 
@@ -124,6 +139,7 @@ def describe(report: dict[str, dict[str, str]]) -> str:
 if __name__ == "__main__":
     target = Path(sys.argv[1] if len(sys.argv) > 1 else "dbt_project/target/compiled")
     project = Path(sys.argv[2] if len(sys.argv) > 2 else "dbt_project")
-    result = {**scan(target), **scan_yaml_types(project)}
+    postgres_target = Path(sys.argv[3]) if len(sys.argv) > 3 else None
+    result = {**scan(target, postgres_target), **scan_yaml_types(project)}
     print(describe(result) or "no DuckDB-only constructs found")
     sys.exit(1 if result else 0)

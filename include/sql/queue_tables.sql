@@ -19,7 +19,7 @@ create table if not exists queue.outbox (
     variant varchar,
     is_holdout boolean not null,
     model_version varchar,
-    p_engage double,
+    p_engage double precision,
     reason varchar,
     created_at timestamp not null,
     -- added by rightsend.decide (not in the queue file): the product a message is about,

@@ -155,13 +155,22 @@ consent_changes as (
 
 ),
 
+latest_consent_ranked as (
+
+    select
+        *,
+        row_number() over (
+            partition by customer_id, channel
+            order by effective_at desc, source_priority desc, change_key desc
+        ) as row_rank
+    from consent_changes
+
+),
+
 latest_consent as (
 
-    select * from consent_changes
-    qualify row_number() over (
-        partition by customer_id, channel
-        order by effective_at desc, source_priority desc, change_key desc
-    ) = 1
+    select * from latest_consent_ranked
+    where row_rank = 1
 
 ),
 
@@ -193,14 +202,18 @@ email_problems as (
 
 ),
 
-device_states as (
+device_states_ranked as (
 
     select
         identifiers.customer_id,
         push_events.device_token,
         push_events.platform,
         push_events.push_event,
-        push_events.occurred_at
+        push_events.occurred_at,
+        row_number() over (
+            partition by push_events.device_token
+            order by push_events.occurred_at desc, push_events.event_id desc
+        ) as row_rank
     from push_events
     inner join identifiers
         on identifiers.identifier_type = 'device_token'
@@ -208,26 +221,36 @@ device_states as (
     where
         push_events.push_event in ('device_registered', 'device_unregistered')
         and push_events.occurred_at <= {{ run_end_at() }}
-    qualify row_number() over (
-        partition by push_events.device_token
-        order by push_events.occurred_at desc, push_events.event_id desc
-    ) = 1
 
 ),
 
-latest_active_devices as (
+device_states as (
+
+    select * from device_states_ranked
+    where row_rank = 1
+
+),
+
+latest_active_devices_ranked as (
 
     select
         customer_id,
         device_token,
         platform,
-        occurred_at as registered_at
+        occurred_at as registered_at,
+        row_number() over (
+            partition by customer_id
+            order by occurred_at desc, device_token desc
+        ) as row_rank
     from device_states
     where push_event = 'device_registered'
-    qualify row_number() over (
-        partition by customer_id
-        order by occurred_at desc, device_token desc
-    ) = 1
+
+),
+
+latest_active_devices as (
+
+    select * from latest_active_devices_ranked
+    where row_rank = 1
 
 ),
 

@@ -39,11 +39,15 @@ valid_timezones as (
 
 ),
 
-device_timezones as (
+device_timezones_ranked as (
 
     select
         identifiers.customer_id,
-        push_events.timezone
+        push_events.timezone,
+        row_number() over (
+            partition by identifiers.customer_id
+            order by push_events.occurred_at desc, push_events.event_id desc
+        ) as row_rank
     from push_events
     inner join identifiers
         on identifiers.identifier_type = 'device_token'
@@ -52,10 +56,13 @@ device_timezones as (
         push_events.push_event = 'device_registered'
         and push_events.timezone in (select timezone from valid_timezones)
         and push_events.occurred_at <= {{ run_end_at() }}
-    qualify row_number() over (
-        partition by identifiers.customer_id
-        order by push_events.occurred_at desc, push_events.event_id desc
-    ) = 1
+
+),
+
+device_timezones as (
+
+    select * from device_timezones_ranked
+    where row_rank = 1
 
 ),
 
@@ -82,17 +89,24 @@ web_events_resolved as (
 
 ),
 
-browser_timezones as (
+browser_timezones_ranked as (
 
     select
         customer_id,
-        timezone
+        timezone,
+        row_number() over (
+            partition by customer_id
+            order by occurred_at desc, event_id desc
+        ) as row_rank
     from web_events_resolved
     where customer_id is not null
-    qualify row_number() over (
-        partition by customer_id
-        order by occurred_at desc, event_id desc
-    ) = 1
+
+),
+
+browser_timezones as (
+
+    select * from browser_timezones_ranked
+    where row_rank = 1
 
 ),
 

@@ -96,22 +96,29 @@ customer_contacts as (
 ),
 
 -- rule 1: one owner per address (latest customer row, then lowest Customer ID)
-owned_contacts as (
+owned_contacts_ranked as (
 
     select
         identifier_type,
         identifier_value,
-        source_customer_id
+        source_customer_id,
+        row_number() over (
+            partition by identifier_type, identifier_value
+            order by
+                updated_at desc nulls last,
+                snapshot_date desc,
+                source_file desc,
+                source_line desc,
+                source_customer_id asc
+        ) as row_rank
     from customer_contacts
-    qualify row_number() over (
-        partition by identifier_type, identifier_value
-        order by
-            updated_at desc nulls last,
-            snapshot_date desc,
-            source_file desc,
-            source_line desc,
-            source_customer_id asc
-    ) = 1
+
+),
+
+owned_contacts as (
+
+    select * from owned_contacts_ranked
+    where row_rank = 1
 
 ),
 
@@ -240,6 +247,22 @@ order_links as (
 
 ),
 
+order_identifiers_ranked as (
+
+    select
+        identifier_type,
+        identifier_value,
+        anchor_type,
+        anchor_value,
+        resolution_rule,
+        row_number() over (
+            partition by identifier_type, identifier_value
+            order by ordered_at desc, order_id desc
+        ) as row_rank
+    from order_links
+
+),
+
 order_identifiers as (
 
     select
@@ -248,11 +271,8 @@ order_identifiers as (
         anchor_type,
         anchor_value,
         resolution_rule
-    from order_links
-    qualify row_number() over (
-        partition by identifier_type, identifier_value
-        order by ordered_at desc, order_id desc
-    ) = 1
+    from order_identifiers_ranked
+    where row_rank = 1
 
 ),
 
@@ -297,13 +317,22 @@ login_links as (
 
 ),
 
+latest_login_links_ranked as (
+
+    select
+        *,
+        row_number() over (
+            partition by identifier_type, identifier_value
+            order by occurred_at desc, event_id desc
+        ) as row_rank
+    from login_links
+
+),
+
 latest_login_links as (
 
-    select * from login_links
-    qualify row_number() over (
-        partition by identifier_type, identifier_value
-        order by occurred_at desc, event_id desc
-    ) = 1
+    select * from latest_login_links_ranked
+    where row_rank = 1
 
 ),
 
@@ -331,7 +360,7 @@ resolved as (
         select * from contact_identifiers
         union all
         select * from device_identifiers
-    )
+    ) as all_identifiers
 
 ),
 

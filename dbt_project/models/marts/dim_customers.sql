@@ -107,17 +107,24 @@ engagement_by_channel as (
 
 ),
 
-preferred_channels as (
+preferred_channels_ranked as (
 
     select
         customer_id,
-        channel as preferred_channel
+        channel as preferred_channel,
+        row_number() over (
+            partition by customer_id
+            order by engagements_90d desc, engagement_rate_90d desc nulls last, last_engaged_at desc, channel
+        ) as row_rank
     from channel_engagement
     where last_engaged_at is not null
-    qualify row_number() over (
-        partition by customer_id
-        order by engagements_90d desc, engagement_rate_90d desc nulls last, last_engaged_at desc, channel
-    ) = 1
+
+),
+
+preferred_channels as (
+
+    select * from preferred_channels_ranked
+    where row_rank = 1
 
 ),
 
@@ -229,20 +236,27 @@ lifecycle as (
 
 ),
 
-personas as (
+personas_ranked as (
 
     select
         lifecycle.customer_id,
-        persona_thresholds.engagement_persona
+        persona_thresholds.engagement_persona,
+        row_number() over (
+            partition by lifecycle.customer_id
+            order by persona_thresholds.priority
+        ) as row_rank
     from lifecycle
     inner join persona_thresholds
         on coalesce(lifecycle.engagement_rate_90d, 0) >= persona_thresholds.min_engagement_rate_90d
         and lifecycle.web_events_90d >= persona_thresholds.min_web_events_90d
         and lifecycle.order_count >= persona_thresholds.min_order_count
-    qualify row_number() over (
-        partition by lifecycle.customer_id
-        order by persona_thresholds.priority
-    ) = 1
+
+),
+
+personas as (
+
+    select * from personas_ranked
+    where row_rank = 1
 
 ),
 

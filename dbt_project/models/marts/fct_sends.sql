@@ -15,11 +15,20 @@ timezones as (
 
 ),
 
+sends_ranked as (
+
+    select
+        *,
+        row_number() over (partition by send_id order by occurred_at, event_id) as row_rank
+    from message_events
+    where event_type = 'send'
+
+),
+
 sends as (
 
-    select * from message_events
-    where event_type = 'send'
-    qualify row_number() over (partition by send_id order by occurred_at, event_id) = 1
+    select * from sends_ranked
+    where row_rank = 1
 
 ),
 

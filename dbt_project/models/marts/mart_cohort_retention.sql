@@ -47,7 +47,10 @@ cohort_months as (
     from cohort_sizes
     cross join lateral generate_series(
         0,
-        {{ dbt.datediff('cohort_sizes.cohort_month', "cast(date_trunc('month', " ~ run_date() ~ ") as date)", 'month') }}
+        cast(
+            {{ dbt.datediff('cohort_sizes.cohort_month', "cast(date_trunc('month', " ~ run_date() ~ ") as date)", 'month') }}
+            as integer
+        )
     ) as months (months_since_first_order)
 
 ),

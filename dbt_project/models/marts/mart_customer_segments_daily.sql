@@ -21,11 +21,20 @@ customers as (
 ),
 
 {% if is_incremental() %}
+previous_days_ranked as (
+
+    select
+        *,
+        row_number() over (partition by customer_id order by snapshot_date desc) as row_rank
+    from {{ this }}
+    where snapshot_date < {{ run_date() }}
+
+),
+
 previous_days as (
 
-    select * from {{ this }}
-    where snapshot_date < {{ run_date() }}
-    qualify row_number() over (partition by customer_id order by snapshot_date desc) = 1
+    select * from previous_days_ranked
+    where row_rank = 1
 
 ),
 {% endif %}
