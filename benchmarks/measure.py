@@ -97,10 +97,14 @@ def measure(
             data.get("error"),
             str(log),
         )
-    why = f"child exited with {proc.returncode}" + (" (timeout)" if deadline and process_seconds >= timeout else "")
+    why = f"child exited with {proc.returncode}" + (
+        " (timeout)" if deadline and process_seconds >= timeout else ""
+    )
     if proc.returncode < 0:
         why += f" - killed by signal {-proc.returncode} (OOM killer?)"
-    return Measurement(target, "killed", None, round(process_seconds, 3), round(peak_mb, 1), cpu, {}, why, str(log))
+    return Measurement(
+        target, "killed", None, round(process_seconds, 3), round(peak_mb, 1), cpu, {}, why, str(log)
+    )
 
 
 def _child(spec: dict[str, Any]) -> None:

@@ -34,7 +34,16 @@ from rightsend.config import DBT_PROJECT_DIR, Settings
 
 RFM_WINDOW_MONTHS = 12  # dbt var rfm_window_months
 SEGMENT_MAP = DBT_PROJECT_DIR / "seeds" / "rfm_segment_map.csv"
-RFM_COLUMNS = ["customer_id", "recency_days", "frequency", "monetary", "r_score", "f_score", "m_score", "rfm_segment"]
+RFM_COLUMNS = [
+    "customer_id",
+    "recency_days",
+    "frequency",
+    "monetary",
+    "r_score",
+    "f_score",
+    "m_score",
+    "rfm_segment",
+]
 
 
 def _window_start(run_date: str) -> date:
@@ -195,10 +204,23 @@ def rfm_pandas_frame(orders, customers, run_date: str):  # noqa: ANN001, ANN201 
 
     # the latest export of each order, its first line item
     o = orders[
-        ["order_id", "email", "phone", "created_at", "cancelled_at", "financial_status", "total",
-         "refunded_amount", "_dt", "_file", "_line"]
+        [
+            "order_id",
+            "email",
+            "phone",
+            "created_at",
+            "cancelled_at",
+            "financial_status",
+            "total",
+            "refunded_amount",
+            "_dt",
+            "_file",
+            "_line",
+        ]
     ]
-    o = o.sort_values(["order_id", "_dt", "_file", "_line"], ascending=[True, False, False, True], kind="stable")
+    o = o.sort_values(
+        ["order_id", "_dt", "_file", "_line"], ascending=[True, False, False, True], kind="stable"
+    )
     o = o.drop_duplicates("order_id", keep="first").copy()
     o["email"], o["phone"] = clean(o["email"], True), clean(o["phone"], False)
     cancelled = (o["cancelled_at"].notna() & (o["cancelled_at"] <= end_at)) | (
@@ -231,7 +253,11 @@ def rfm_pandas_frame(orders, customers, run_date: str):  # noqa: ANN001, ANN201 
     g = g.reset_index()
     g["recency_days"] = (pd.Timestamp(run_date) - g["last"].dt.normalize()).dt.days.astype(np.int64)
     n = len(g)
-    for score, col, asc in (("r_score", "recency_days", False), ("f_score", "frequency", True), ("m_score", "cents", True)):
+    for score, col, asc in (
+        ("r_score", "recency_days", False),
+        ("f_score", "frequency", True),
+        ("m_score", "cents", True),
+    ):
         order = g.sort_values([col, "customer_id"], ascending=[asc, True], kind="stable").index
         g.loc[order, score] = _ntile5(n)
     seg = pd.DataFrame(_segment_rows(), columns=["r_score", "f_score", "rfm_segment"])
@@ -296,7 +322,9 @@ def compare_rfm(settings: Settings, run_date: str, frames: dict[str, Any]) -> di
         only_peer = int((merged["_merge"] == "right_only").sum())
         both = merged[merged["_merge"] == "both"]
         diffs = {
-            col: int((both[f"{col}_mart"] != both[f"{col}_peer"]).sum()) for col in RFM_COLUMNS if col != "customer_id"
+            col: int((both[f"{col}_mart"] != both[f"{col}_peer"]).sum())
+            for col in RFM_COLUMNS
+            if col != "customer_id"
         }
         out[name] = {
             "customers": len(frame),
@@ -360,8 +388,15 @@ def scoring_floor(settings: Settings, run_date: str) -> dict[str, Any]:
             rows_people = row_of.loc[batch["customer_id"].to_numpy()].to_numpy()
             pi, ci = np.nonzero(batch[list(CHANNELS)].to_numpy(bool))
             x, _, _ = features.candidates(
-                state, ph, pdw, rows_people[pi], np.array(CHANNELS)[ci], hours,
-                np.full(len(pi), weekday_next), model.priors, model.vocab,
+                state,
+                ph,
+                pdw,
+                rows_people[pi],
+                np.array(CHANNELS)[ci],
+                hours,
+                np.full(len(pi), weekday_next),
+                model.priors,
+                model.vocab,
             )
             t1 = time.perf_counter()
             margin = model.booster.predict(x, raw_score=True, num_threads=cfg.num_threads)
@@ -386,7 +421,15 @@ def scoring_floor(settings: Settings, run_date: str) -> dict[str, Any]:
     }
 
 
-__all__ = ["compare_rfm", "rfm_dbt", "rfm_duckdb", "rfm_pandas", "rfm_pandas_frame", "rfm_sql", "scoring_floor"]
+__all__ = [
+    "compare_rfm",
+    "rfm_dbt",
+    "rfm_duckdb",
+    "rfm_pandas",
+    "rfm_pandas_frame",
+    "rfm_sql",
+    "scoring_floor",
+]
 
 
 if __name__ == "__main__":  # quick manual check: python -m benchmarks.peers <workdir> <run_date>
@@ -398,4 +441,8 @@ if __name__ == "__main__":  # quick manual check: python -m benchmarks.peers <wo
     d = sys.argv[2]
     print(rfm_duckdb(s, d, "/tmp/rfm_duckdb.pkl"))
     print(rfm_pandas(s, d, "/tmp/rfm_pandas.pkl"))
-    print(json.dumps(compare_rfm(s, d, {"duckdb": "/tmp/rfm_duckdb.pkl", "pandas": "/tmp/rfm_pandas.pkl"}), indent=1))
+    print(
+        json.dumps(
+            compare_rfm(s, d, {"duckdb": "/tmp/rfm_duckdb.pkl", "pandas": "/tmp/rfm_pandas.pkl"}), indent=1
+        )
+    )

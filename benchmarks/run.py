@@ -91,7 +91,9 @@ def machine() -> dict[str, Any]:
             ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=False
         ).stdout.strip()
         dirty = bool(
-            subprocess.run(["git", "status", "--porcelain"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+            subprocess.run(
+                ["git", "status", "--porcelain"], cwd=ROOT, capture_output=True, text=True
+            ).stdout.strip()
         )
     except OSError:
         commit, dirty = "?", False
@@ -124,7 +126,9 @@ class Bench:
     def workdir(self, history: int) -> Path:
         return self.work / f"{self.customers}x{history}-seed{self.args.seed}"
 
-    def run_one(self, history: int, phase: str, name: str, target: str, args: list[Any], **kw: Any) -> Measurement:
+    def run_one(
+        self, history: int, phase: str, name: str, target: str, args: list[Any], **kw: Any
+    ) -> Measurement:
         wd = self.workdir(history)
         log = wd / "logs" / f"{phase}-{name}.log"
         env = {**self.env, **kw.pop("env", {})}
@@ -167,7 +171,11 @@ class Bench:
             "seed": self.args.seed,
             "demo_code": _demo_fingerprint(),
         }
-        if not self.args.regenerate and marker.exists() and json.loads(marker.read_text()).get("spec") == want:
+        if (
+            not self.args.regenerate
+            and marker.exists()
+            and json.loads(marker.read_text()).get("spec") == want
+        ):
             cached = json.loads(marker.read_text())
             print(f"  landing zone for {self.customers:,} x {history + 1} days reused ({wd / 'landing'})")
             self.m[(history, "data", "generate")] = Measurement(**cached["measurement"])
@@ -190,7 +198,14 @@ class Bench:
     def chain(self, history: int, phase: str, run_date: str) -> None:
         wd = str(self.workdir(history))
         for stage in CHAIN:
-            self.run_one(history, phase, stage, f"benchmarks.stages:{stage}", [wd, run_date], profile=stage in self.profile)
+            self.run_one(
+                history,
+                phase,
+                stage,
+                f"benchmarks.stages:{stage}",
+                [wd, run_date],
+                profile=stage in self.profile,
+            )
 
     # -- peers
     def peers(self, history: int) -> None:
@@ -206,12 +221,20 @@ class Bench:
             m = self.run_one(history, "peer", name, f"benchmarks.stages:{name}", [str(wd), self.d, str(path)])
             if m.status == "ok":
                 frames[name] = str(path)
-        self.run_one(history, "peer", "dbt_parse", "benchmarks.stages:rfm_dbt", [str(wd), self.d, "parse", str(target)])
+        self.run_one(
+            history, "peer", "dbt_parse", "benchmarks.stages:rfm_dbt", [str(wd), self.d, "parse", str(target)]
+        )
         for command in ("run", "build"):
             self.run_one(
-                history, "peer", f"rfm_dbt_{command}", "benchmarks.stages:rfm_dbt", [str(wd), self.d, command, str(target)]
+                history,
+                "peer",
+                f"rfm_dbt_{command}",
+                "benchmarks.stages:rfm_dbt",
+                [str(wd), self.d, command, str(target)],
             )
-        self.run_one(history, "peer", "rfm_compare", "benchmarks.stages:rfm_compare", [str(wd), self.d, frames])
+        self.run_one(
+            history, "peer", "rfm_compare", "benchmarks.stages:rfm_compare", [str(wd), self.d, frames]
+        )
         self.run_one(history, "peer", "scoring_floor", "benchmarks.stages:scoring_floor", [str(wd), self.d])
 
     def histories(self) -> list[int]:
@@ -226,8 +249,10 @@ class Bench:
             need += self.customers * (h + 1) * ((0 if cached else LANDING_BYTES) + WAREHOUSE_BYTES)
         self.work.mkdir(parents=True, exist_ok=True)
         free = shutil.disk_usage(self.work).free
-        print(f"  disk: about {need / 2**30:,.1f} GB needed (measured ~{LANDING_BYTES} B landed and "
-              f"~{WAREHOUSE_BYTES} B of warehouse per customer-day), {free / 2**30:,.1f} GB free")
+        print(
+            f"  disk: about {need / 2**30:,.1f} GB needed (measured ~{LANDING_BYTES} B landed and "
+            f"~{WAREHOUSE_BYTES} B of warehouse per customer-day), {free / 2**30:,.1f} GB free"
+        )
         if need > free and not self.args.force:
             raise SystemExit(
                 f"not enough disk under {self.work}: about {need / 2**30:,.0f} GB needed, {free / 2**30:,.0f} GB "
@@ -238,7 +263,9 @@ class Bench:
         histories = self.histories()
         self.preflight()
         for h in histories:
-            print(f"\n== {self.customers:,} customers, {h} days of history: full run {self.d}, incremental {self.d1}")
+            print(
+                f"\n== {self.customers:,} customers, {h} days of history: full run {self.d}, incremental {self.d1}"
+            )
             self.ensure_landing(h)
             shutil.rmtree(self.workdir(h) / "run", ignore_errors=True)
             self.chain(h, "full", self.d)
@@ -302,7 +329,6 @@ def report(b: Bench, info: dict[str, Any], preset: str) -> str:
     inc_ing = b.m.get((H, "incremental", "ingest"))
     L += ["", "## Data", ""]
     if gen:
-        landed = (gen.result or {}).get("rows", {}) if isinstance((gen.result or {}).get("rows"), dict) else {}
         L.append(
             f"Demo data: {H + 1} days ending {b.d1}, generated in {_f(gen.seconds)} s "
             f"(peak {_f(gen.peak_rss_mb, 0)} MB){' - reused from an earlier run' if 'cached' in gen.status else ''}."
@@ -318,7 +344,14 @@ def report(b: Bench, info: dict[str, Any], preset: str) -> str:
         rows.append(["**total**", *tot])
         L.append("")
         L += _table(
-            ["source", "files (full)", f"rows loaded, full run {b.d}", "quarantined", f"rows loaded, next day {b.d1}", "quarantined"],
+            [
+                "source",
+                "files (full)",
+                f"rows loaded, full run {b.d}",
+                "quarantined",
+                f"rows loaded, next day {b.d1}",
+                "quarantined",
+            ],
             rows,
         )
     build = b.m.get((H, "full", "build"))
@@ -336,8 +369,19 @@ def report(b: Bench, info: dict[str, Any], preset: str) -> str:
             r = m.result.get("rows") if isinstance(m.result.get("rows"), int | float) else None
             status = m.status if m.status == "ok" else f"**{m.status}**"
             note = _stage_note(s, m)
-            rows.append([s, status, m.seconds, m.cpu_seconds, f"{m.peak_rss_mb:,.0f}", r, m.result.get("unit", ""),
-                         round(r / m.seconds) if r and m.seconds else None, note])
+            rows.append(
+                [
+                    s,
+                    status,
+                    m.seconds,
+                    m.cpu_seconds,
+                    f"{m.peak_rss_mb:,.0f}",
+                    r,
+                    m.result.get("unit", ""),
+                    round(r / m.seconds) if r and m.seconds else None,
+                    note,
+                ]
+            )
             total += m.seconds or 0
             peak = max(peak, m.peak_rss_mb)
         return rows, total, peak
@@ -346,27 +390,52 @@ def report(b: Bench, info: dict[str, Any], preset: str) -> str:
     full_rows, full_total, full_peak = chain_rows(H, "full")
     L += ["", f"## Full first run, {b.d} ({H} days of history, empty warehouse)", ""]
     L += _table(heads, full_rows)
-    L.append(f"\n**Whole chain: {full_total:,.1f} s ({full_total / 60:.1f} min), peak memory {full_peak:,.0f} MB;** "
-             f"CPU {_cpu(b, H, 'full'):,.0f} s on {info['cores']} cores.")
+    L.append(
+        f"\n**Whole chain: {full_total:,.1f} s ({full_total / 60:.1f} min), peak memory {full_peak:,.0f} MB;** "
+        f"CPU {_cpu(b, H, 'full'):,.0f} s on {info['cores']} cores."
+    )
     inc_rows, inc_total, inc_peak = chain_rows(H, "incremental")
     L += ["", f"## Incremental next day, {b.d1} (only dt={b.d1} is new)", ""]
     L += _table(heads, inc_rows)
-    L.append(f"\n**Whole chain: {inc_total:,.1f} s ({inc_total / 60:.1f} min), peak memory {inc_peak:,.0f} MB;** "
-             f"CPU {_cpu(b, H, 'incremental'):,.0f} s.")
+    L.append(
+        f"\n**Whole chain: {inc_total:,.1f} s ({inc_total / 60:.1f} min), peak memory {inc_peak:,.0f} MB;** "
+        f"CPU {_cpu(b, H, 'incremental'):,.0f} s."
+    )
     half = [s for s in CHAIN if (H2, "incremental", s) in b.m]
     half_total = None
     if half:
         _, half_full_total, half_full_peak = chain_rows(H2, "full")
         _, half_total, half_peak = chain_rows(H2, "incremental")
-        L += ["", f"## Does the daily run grow with history? Incremental day at {H} vs {H2} days of history", ""]
+        L += [
+            "",
+            f"## Does the daily run grow with history? Incremental day at {H} vs {H2} days of history",
+            "",
+        ]
         rows = []
         for s in CHAIN:
             a, c = b.m.get((H, "incremental", s)), b.m.get((H2, "incremental", s))
             ra = a.result.get("rows") if a else None
             rc = c.result.get("rows") if c else None
-            rows.append([s, a.seconds if a else None, ra, c.seconds if c else None, rc,
-                         round(a.seconds / c.seconds, 2) if _ok(a) and _ok(c) and c.seconds else None])
-        rows.append(["**chain**", inc_total, None, half_total, None, round(inc_total / half_total, 2) if half_total else None])
+            rows.append(
+                [
+                    s,
+                    a.seconds if a else None,
+                    ra,
+                    c.seconds if c else None,
+                    rc,
+                    round(a.seconds / c.seconds, 2) if _ok(a) and _ok(c) and c.seconds else None,
+                ]
+            )
+        rows.append(
+            [
+                "**chain**",
+                inc_total,
+                None,
+                half_total,
+                None,
+                round(inc_total / half_total, 2) if half_total else None,
+            ]
+        )
         L += _table(["stage", f"s @ {H} d", f"rows @ {H} d", f"s @ {H2} d", f"rows @ {H2} d", "ratio"], rows)
         L.append(
             f"\n(Full first run at {H2} days: {half_full_total:,.1f} s, peak {half_full_peak:,.0f} MB. A ratio near 1.0 "
@@ -374,7 +443,9 @@ def report(b: Bench, info: dict[str, Any], preset: str) -> str:
         )
 
     # peers
-    pd_m, dk, dr, db = (b.m.get((H, "peer", n)) for n in ("rfm_pandas", "rfm_duckdb", "rfm_dbt_run", "rfm_dbt_build"))
+    pd_m, dk, dr, db = (
+        b.m.get((H, "peer", n)) for n in ("rfm_pandas", "rfm_duckdb", "rfm_dbt_run", "rfm_dbt_build")
+    )
     cmp_m = b.m.get((H, "peer", "rfm_compare"))
     ratios: dict[str, float | None] = {}
     if dk or pd_m:
@@ -391,11 +462,35 @@ def report(b: Bench, info: dict[str, Any], preset: str) -> str:
             if m is None:
                 continue
             e = eq.get(key) if key else None
-            equal = "the mart itself" if key is None else ("yes" if e and e.get("equal") else (f"NO: {e}" if e else "-"))
+            equal = (
+                "the mart itself"
+                if key is None
+                else ("yes" if e and e.get("equal") else (f"NO: {e}" if e else "-"))
+            )
             node = m.result.get("node_seconds")
-            rows.append([label, m.status, m.seconds, node, f"{m.peak_rss_mb:,.0f}",
-                         round(m.seconds / floor, 2) if floor and _ok(m) else None, equal])
-        L += _table(["method", "status", "seconds", "dbt node seconds", "peak RSS MB", "x floor", "equal to mart_customer_rfm"], rows)
+            rows.append(
+                [
+                    label,
+                    m.status,
+                    m.seconds,
+                    node,
+                    f"{m.peak_rss_mb:,.0f}",
+                    round(m.seconds / floor, 2) if floor and _ok(m) else None,
+                    equal,
+                ]
+            )
+        L += _table(
+            [
+                "method",
+                "status",
+                "seconds",
+                "dbt node seconds",
+                "peak RSS MB",
+                "x floor",
+                "equal to mart_customer_rfm",
+            ],
+            rows,
+        )
         if _ok(dr) and floor:
             ratios["dbt_vs_floor"] = dr.seconds / floor
             ratios["dbt_nodes_vs_floor"] = (dr.result.get("node_seconds") or 0) / floor
@@ -422,10 +517,38 @@ def report(b: Bench, info: dict[str, Any], preset: str) -> str:
         cand = r["candidate_rows"]
         L += ["", "## LightGBM batch scoring: models_ml.predict vs booster.predict", ""]
         rows = [
-            ["models_ml.predict.run (whole stage)", sc.seconds, cand, round(cand / sc.seconds), f"{sc.peak_rss_mb:,.0f}", round(sc.seconds / r["booster_predict_seconds"], 1) if r["booster_predict_seconds"] else None],
-            ["  features (scoring_state + candidates)", r["features_seconds"], cand, round(cand / r["features_seconds"]) if r["features_seconds"] else None, "", None],
-            ["  booster.predict, raw score (the floor)", r["booster_predict_seconds"], cand, r["floor_rows_per_second"], f"{fl.peak_rss_mb:,.0f}", 1.0],
-            ["  SHAP contributions, best hour per pair", r["shap_contrib_seconds"], r["pairs"], round(r["pairs"] / r["shap_contrib_seconds"]) if r["shap_contrib_seconds"] else None, "", None],
+            [
+                "models_ml.predict.run (whole stage)",
+                sc.seconds,
+                cand,
+                round(cand / sc.seconds),
+                f"{sc.peak_rss_mb:,.0f}",
+                round(sc.seconds / r["booster_predict_seconds"], 1) if r["booster_predict_seconds"] else None,
+            ],
+            [
+                "  features (scoring_state + candidates)",
+                r["features_seconds"],
+                cand,
+                round(cand / r["features_seconds"]) if r["features_seconds"] else None,
+                "",
+                None,
+            ],
+            [
+                "  booster.predict, raw score (the floor)",
+                r["booster_predict_seconds"],
+                cand,
+                r["floor_rows_per_second"],
+                f"{fl.peak_rss_mb:,.0f}",
+                1.0,
+            ],
+            [
+                "  SHAP contributions, best hour per pair",
+                r["shap_contrib_seconds"],
+                r["pairs"],
+                round(r["pairs"] / r["shap_contrib_seconds"]) if r["shap_contrib_seconds"] else None,
+                "",
+                None,
+            ],
         ]
         L += _table(["step", "seconds", "rows", "rows/s", "peak RSS MB", "x floor"], rows)
         L.append(
@@ -437,17 +560,53 @@ def report(b: Bench, info: dict[str, Any], preset: str) -> str:
     L += ["", "## Targets", ""]
     scale = "" if preset == "default" else f" (target is for the `default` preset; this is `{preset}`)"
     rows = [
-        ["full first run, 1M customers x 12 months", "< 15 min", f"{full_total / 60:.1f} min", _met(full_total <= TARGETS["full_run_seconds"], preset == "default") + scale],
-        ["peak memory of any stage", "< 8 GB", f"{full_peak / 1024:.2f} GB", _met(full_peak <= TARGETS["full_run_peak_mb"], preset == "default") + scale],
-        ["incremental daily run", "< 3 min", f"{inc_total / 60:.1f} min", _met(inc_total <= TARGETS["incremental_seconds"], preset == "default") + scale],
+        [
+            "full first run, 1M customers x 12 months",
+            "< 15 min",
+            f"{full_total / 60:.1f} min",
+            _met(full_total <= TARGETS["full_run_seconds"], preset == "default") + scale,
+        ],
+        [
+            "peak memory of any stage",
+            "< 8 GB",
+            f"{full_peak / 1024:.2f} GB",
+            _met(full_peak <= TARGETS["full_run_peak_mb"], preset == "default") + scale,
+        ],
+        [
+            "incremental daily run",
+            "< 3 min",
+            f"{inc_total / 60:.1f} min",
+            _met(inc_total <= TARGETS["incremental_seconds"], preset == "default") + scale,
+        ],
     ]
     if half_total:
         g = inc_total / half_total
-        rows.append(["incremental grows with the new day, not history", f"ratio << {H / H2:.1f}", f"{g:.2f}", "met" if g < 1 + 0.5 * (H / H2 - 1) else "**missed**"])
+        rows.append(
+            [
+                "incremental grows with the new day, not history",
+                f"ratio << {H / H2:.1f}",
+                f"{g:.2f}",
+                "met" if g < 1 + 0.5 * (H / H2 - 1) else "**missed**",
+            ]
+        )
     if "dbt_vs_floor" in ratios:
-        rows.append(["dbt RFM vs single-query floor", "<= 2x", f"{ratios['dbt_vs_floor']:.1f}x (model time only: {ratios['dbt_nodes_vs_floor']:.1f}x)", "met" if ratios["dbt_vs_floor"] <= 2 else "**missed**"])
+        rows.append(
+            [
+                "dbt RFM vs single-query floor",
+                "<= 2x",
+                f"{ratios['dbt_vs_floor']:.1f}x (model time only: {ratios['dbt_nodes_vs_floor']:.1f}x)",
+                "met" if ratios["dbt_vs_floor"] <= 2 else "**missed**",
+            ]
+        )
     if "pandas_vs_dbt" in ratios:
-        rows.append(["dbt RFM vs pandas", ">= 5x faster", f"{ratios['pandas_vs_dbt']:.1f}x", "met" if ratios["pandas_vs_dbt"] >= 5 else "**missed**"])
+        rows.append(
+            [
+                "dbt RFM vs pandas",
+                ">= 5x faster",
+                f"{ratios['pandas_vs_dbt']:.1f}x",
+                "met" if ratios["pandas_vs_dbt"] >= 5 else "**missed**",
+            ]
+        )
     L += _table(["target", "goal", "measured", "verdict"], rows)
     if b.notes:
         L += ["", "## Notes", ""] + [f"- {n}" for n in b.notes]
@@ -496,14 +655,40 @@ def write_results(b: Bench, info: dict[str, Any], preset: str, text: str) -> Pat
     md = results / f"{stem}.md"
     md.write_text(text)
     (results / "latest.md").write_text(text)
-    fields = ["preset", "customers", "days", "cores", "memory_gb", "history_days", "phase", "name", "run_date",
-              "status", "seconds", "process_seconds", "cpu_seconds", "peak_rss_mb", "rows", "unit", "rows_per_second", "error"]
+    fields = [
+        "preset",
+        "customers",
+        "days",
+        "cores",
+        "memory_gb",
+        "history_days",
+        "phase",
+        "name",
+        "run_date",
+        "status",
+        "seconds",
+        "process_seconds",
+        "cpu_seconds",
+        "peak_rss_mb",
+        "rows",
+        "unit",
+        "rows_per_second",
+        "error",
+    ]
     with open(results / f"{stem}.csv", "w", newline="") as handle:
         w = csv.DictWriter(handle, fieldnames=fields)
         w.writeheader()
         for row in b.rows:
-            w.writerow({"preset": preset, "customers": b.customers, "days": b.days, "cores": info["cores"],
-                        "memory_gb": info["memory_gb"], **row})
+            w.writerow(
+                {
+                    "preset": preset,
+                    "customers": b.customers,
+                    "days": b.days,
+                    "cores": info["cores"],
+                    "memory_gb": info["memory_gb"],
+                    **row,
+                }
+            )
     details = {"machine": info, "measurements": {"|".join(map(str, k)): asdict(m) for k, m in b.m.items()}}
     (b.workdir(b.days) / "bench.json").write_text(json.dumps(details, indent=1, default=str))
     return md
@@ -519,9 +704,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--skip-peers", action="store_true", help="no pandas / DuckDB / dbt RFM or scoring floor")
     ap.add_argument("--no-half", action="store_true", help="skip the second history length (days/2)")
     ap.add_argument("--regenerate", action="store_true", help="regenerate demo data even if cached")
-    ap.add_argument("--profile", default="", help="cProfile these stages, e.g. build,score (-> logs/*.prof.txt)")
+    ap.add_argument(
+        "--profile", default="", help="cProfile these stages, e.g. build,score (-> logs/*.prof.txt)"
+    )
     ap.add_argument("--work-dir", default=str(WORK), help="data and warehouses (default benchmarks/work)")
-    ap.add_argument("--results-dir", default=str(RESULTS), help="where the .md/.csv go (default benchmarks/results)")
+    ap.add_argument(
+        "--results-dir", default=str(RESULTS), help="where the .md/.csv go (default benchmarks/results)"
+    )
     ap.add_argument("--force", action="store_true", help="run even if the disk looks too small")
     ap.add_argument("--stage-timeout", type=float, default=None, help="kill a stage after this many seconds")
     args = ap.parse_args(argv)
@@ -533,8 +722,10 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.pop("RIGHTSEND_BROKER_URL", None)  # dispatch through the embedded file broker
 
     info = machine()
-    print(f"rightsend benchmark `{preset}`: {args.customers:,} customers x {args.days} days; "
-          f"{info['cores']} cores, {info['memory_gb']} GB; load {info['load_avg_start']}")
+    print(
+        f"rightsend benchmark `{preset}`: {args.customers:,} customers x {args.days} days; "
+        f"{info['cores']} cores, {info['memory_gb']} GB; load {info['load_avg_start']}"
+    )
     b = Bench(args)
     started = time.perf_counter()
     try:
@@ -544,7 +735,9 @@ def main(argv: list[str] | None = None) -> int:
     info["load_avg_end"] = [round(x, 2) for x in os.getloadavg()]
     info["finished"] = f"{datetime.now():%Y-%m-%d %H:%M}"
     info["bench_seconds"] = round(time.perf_counter() - started, 1)
-    b.notes.append(f"the whole benchmark (generation, both histories, peers) took {info['bench_seconds'] / 60:.1f} min")
+    b.notes.append(
+        f"the whole benchmark (generation, both histories, peers) took {info['bench_seconds'] / 60:.1f} min"
+    )
     text = report(b, info, preset)
     md = write_results(b, info, preset, text)
     print("\n" + text)

@@ -28,7 +28,13 @@ def generate(landing: str, customers: int, days: int, end_date: str, seed: int) 
 
     truth = demo_generate(Path(landing), customers=customers, days=days, end_date=end_date, seed=seed)
     stats = dict(getattr(truth, "stats", {}) or {})
-    return {"rows": sum(stats.get("rows", {}).values()), "unit": "landed rows", **stats}
+    by_source = stats.get("rows", {})
+    return {
+        "rows": sum(by_source.values()),
+        "unit": "landed rows",
+        "landed_by_source": by_source,
+        "files_by_source": stats.get("files", {}),
+    }
 
 
 def raw_counts(workdir: str) -> dict[str, Any]:
@@ -58,8 +64,10 @@ def ingest(workdir: str, run_date: str) -> dict[str, Any]:
     from rightsend import ingest as stage
 
     out = _run("ingest", stage.run, workdir, run_date)
-    rows = {k: {"loaded": v.get("loaded", 0), "quarantined": v.get("quarantined", 0), "files": v.get("files", 0)}
-            for k, v in out.get("rows", {}).items()}
+    rows = {
+        k: {"loaded": v.get("loaded", 0), "quarantined": v.get("quarantined", 0), "files": v.get("files", 0)}
+        for k, v in out.get("rows", {}).items()
+    }
     files = out.get("files", {})
     return {
         "rows": sum(v["loaded"] for v in rows.values()),

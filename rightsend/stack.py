@@ -566,7 +566,8 @@ def trigger_chain(
     client: Api, run_date: str, dag_ids: Iterable[str] = CHAIN, wait_parsed: float = 180
 ) -> dict[str, Any]:
     """Wait until the chain's DAGs are parsed, trigger the first with conf {'run_date': D} and
-    logical date D 00:00 UTC, and unpause all of them (downstream first). Returns the run."""
+    logical date D 02:00 UTC - the slot rightsend_ingest's timetable gives day D, so unpausing
+    does not schedule a second run for it - and unpause all of them (downstream first)."""
     dag_ids = list(dag_ids)
     deadline = time.monotonic() + wait_parsed
     while True:
@@ -582,7 +583,7 @@ def trigger_chain(
         f"/dags/{dag_ids[0]}/dagRuns",
         json={
             "dag_run_id": f"manual__{run_date}__{int(time.time())}",
-            "logical_date": f"{run_date}T00:00:00Z",
+            "logical_date": f"{run_date}T02:00:00Z",
             "conf": {"run_date": run_date},
             "note": "rightsend.stack trigger",
         },

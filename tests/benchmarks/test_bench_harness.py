@@ -24,13 +24,20 @@ STAGES = ("ingest", "build", "train", "score", "decide", "dispatch", "exports")
 def test_ntile5_is_duckdbs_ntile() -> None:
     con = duckdb.connect()
     for n in range(0, 23):
-        want = [r[0] for r in con.execute(f"select ntile(5) over (order by i) from range({n}) t(i) order by i").fetchall()]
+        want = [
+            r[0]
+            for r in con.execute(
+                f"select ntile(5) over (order by i) from range({n}) t(i) order by i"
+            ).fetchall()
+        ]
         assert peers._ntile5(n).tolist() == want, n
 
 
 @pytest.mark.parametrize("run_date", ["2026-11-20", "2028-02-29", "2026-03-31", "2027-01-01"])
 def test_rfm_window_start_is_duckdbs_month_arithmetic(run_date: str) -> None:
-    want = duckdb.connect().execute(f"select cast(date '{run_date}' - interval 12 month as date)").fetchone()[0]
+    want = (
+        duckdb.connect().execute(f"select cast(date '{run_date}' - interval 12 month as date)").fetchone()[0]
+    )
     assert peers._window_start(run_date) == want
 
 
@@ -48,27 +55,69 @@ def test_pandas_rfm_follows_the_contract_on_hand_made_rows() -> None:
             "_line": [1, 2, 1],
         }
     )
-    order = dict(cancelled_at=pd.NaT, financial_status="paid", refunded_amount=0.0, _dt=date(2026, 11, 3), _file="o.csv")
+    order = dict(
+        cancelled_at=pd.NaT,
+        financial_status="paid",
+        refunded_amount=0.0,
+        _dt=date(2026, 11, 3),
+        _file="o.csv",
+    )
     rows = [
-        dict(order_id="10", email="a@x.io", phone="+222", created_at=ts("2026-11-10 10:00"), total=100.0, _line=1),
+        dict(
+            order_id="10",
+            email="a@x.io",
+            phone="+222",
+            created_at=ts("2026-11-10 10:00"),
+            total=100.0,
+            _line=1,
+        ),
         # re-exported after a partial refund: the later export wins
-        dict(order_id="11", email="b@x.io", phone=None, created_at=ts("2026-11-19 23:00"), total=50.0, _line=2),
-        {**dict(order_id="11", email="b@x.io", phone=None, created_at=ts("2026-11-19 23:00"), total=50.0, _line=1),
-         "refunded_amount": 20.0, "_dt": date(2026, 11, 20)},
-        dict(order_id="12", email="new@x.io", phone="+222", created_at=ts("2026-11-01"), total=10.0, _line=3),  # phone
+        dict(
+            order_id="11", email="b@x.io", phone=None, created_at=ts("2026-11-19 23:00"), total=50.0, _line=2
+        ),
+        {
+            **dict(
+                order_id="11",
+                email="b@x.io",
+                phone=None,
+                created_at=ts("2026-11-19 23:00"),
+                total=50.0,
+                _line=1,
+            ),
+            "refunded_amount": 20.0,
+            "_dt": date(2026, 11, 20),
+        },
+        dict(
+            order_id="12", email="new@x.io", phone="+222", created_at=ts("2026-11-01"), total=10.0, _line=3
+        ),  # phone
         dict(order_id="13", email="guest@x.io", phone=None, created_at=ts("2026-11-05"), total=7.5, _line=4),
-        {**dict(order_id="14", email="a@x.io", phone=None, created_at=ts("2026-11-06"), total=99.0, _line=5),
-         "financial_status": "voided"},
-        dict(order_id="15", email="a@x.io", phone=None, created_at=ts("2025-11-20"), total=99.0, _line=6),  # window
-        dict(order_id="16", email="a@x.io", phone=None, created_at=ts("2026-11-21"), total=99.0, _line=7),  # after D
+        {
+            **dict(
+                order_id="14", email="a@x.io", phone=None, created_at=ts("2026-11-06"), total=99.0, _line=5
+            ),
+            "financial_status": "voided",
+        },
+        dict(
+            order_id="15", email="a@x.io", phone=None, created_at=ts("2025-11-20"), total=99.0, _line=6
+        ),  # window
+        dict(
+            order_id="16", email="a@x.io", phone=None, created_at=ts("2026-11-21"), total=99.0, _line=7
+        ),  # after D
     ]
     orders = pd.DataFrame([{**order, **r} for r in rows])
     out = peers.rfm_pandas_frame(orders, customers, "2026-11-20").set_index("customer_id")
     import hashlib
 
-    pid = {k: "rs_" + hashlib.md5(k.encode()).hexdigest()[:16] for k in ("customer_id:1", "customer_id:2", "email:guest@x.io")}
+    pid = {
+        k: "rs_" + hashlib.md5(k.encode()).hexdigest()[:16]
+        for k in ("customer_id:1", "customer_id:2", "email:guest@x.io")
+    }
     assert set(out.index) == set(pid.values())
-    one, two, guest = out.loc[pid["customer_id:1"]], out.loc[pid["customer_id:2"]], out.loc[pid["email:guest@x.io"]]
+    one, two, guest = (
+        out.loc[pid["customer_id:1"]],
+        out.loc[pid["customer_id:2"]],
+        out.loc[pid["email:guest@x.io"]],
+    )
     assert (one.frequency, one.monetary, one.recency_days) == (1, 100.0, 10)
     assert (two.frequency, two.monetary, two.recency_days) == (2, 40.0, 1)  # 30 after refund + 10 by phone
     assert (guest.frequency, guest.monetary, guest.recency_days) == (1, 7.5, 15)
@@ -79,8 +128,19 @@ def test_tiny_benchmark_produces_every_stage_and_peers_equal_the_mart(tmp_path: 
     work, results = tmp_path / "work", tmp_path / "results"
     # 200 people x 10 days: the smallest world with enough labelled sends to train a model
     code = run.main(
-        ["--preset", "tiny", "--customers", "200", "--days", "10", "--no-half",
-         "--work-dir", str(work), "--results-dir", str(results)]
+        [
+            "--preset",
+            "tiny",
+            "--customers",
+            "200",
+            "--days",
+            "10",
+            "--no-half",
+            "--work-dir",
+            str(work),
+            "--results-dir",
+            str(results),
+        ]
     )
     assert code == 0
     text = (results / "latest.md").read_text()
