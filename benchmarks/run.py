@@ -218,16 +218,15 @@ class Bench:
         for name in ("rfm_pandas", "rfm_duckdb"):
             path = out / f"{name}.pkl"
             path.unlink(missing_ok=True)
-            m = self.run_one(history, "peer", name, f"benchmarks.stages:{name}", [str(wd), self.d, str(path)])
+            m = self.best_of(history, name, f"benchmarks.stages:{name}", [str(wd), self.d, str(path)])
             if m.status == "ok":
                 frames[name] = str(path)
         self.run_one(
             history, "peer", "dbt_parse", "benchmarks.stages:rfm_dbt", [str(wd), self.d, "parse", str(target)]
         )
         for command in ("run", "build"):
-            self.run_one(
+            self.best_of(
                 history,
-                "peer",
                 f"rfm_dbt_{command}",
                 "benchmarks.stages:rfm_dbt",
                 [str(wd), self.d, command, str(target)],
@@ -236,6 +235,18 @@ class Bench:
             history, "peer", "rfm_compare", "benchmarks.stages:rfm_compare", [str(wd), self.d, frames]
         )
         self.run_one(history, "peer", "scoring_floor", "benchmarks.stages:scoring_floor", [str(wd), self.d])
+
+    def best_of(self, history: int, name: str, target: str, args: list[Any]) -> Measurement:
+        """The RFM peers take seconds: run each --repeat times and keep the fastest (all go to the CSV)."""
+        best: Measurement | None = None
+        for _ in range(max(1, self.args.repeat)):
+            m = self.run_one(history, "peer", name, target, args)
+            if best is None or (
+                m.status == "ok" and (best.seconds is None or (m.seconds or 0) < best.seconds)
+            ):
+                best = m
+        self.m[(history, "peer", name)] = best
+        return best
 
     def histories(self) -> list[int]:
         return [self.days] + ([self.days // 2] if not self.args.no_half and self.days // 2 >= 2 else [])
@@ -451,7 +462,11 @@ def report(b: Bench, info: dict[str, Any], preset: str) -> str:
     if dk or pd_m:
         floor = dk.seconds if _ok(dk) else None
         eq = cmp_m.result if _ok(cmp_m) else {}
-        L += ["", f"## RFM per customer at {b.d}: dbt vs the peers", ""]
+        L += [
+            "",
+            f"## RFM per customer at {b.d}: dbt vs the peers (fastest of {b.args.repeat} runs each)",
+            "",
+        ]
         rows = []
         for label, m, key in (
             ("pandas notebook (read raw.orders + raw.customers, join, score)", pd_m, "rfm_pandas"),
@@ -711,6 +726,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--results-dir", default=str(RESULTS), help="where the .md/.csv go (default benchmarks/results)"
     )
+    ap.add_argument("--repeat", type=int, default=3, help="runs of each RFM peer; the fastest is reported")
     ap.add_argument("--force", action="store_true", help="run even if the disk looks too small")
     ap.add_argument("--stage-timeout", type=float, default=None, help="kill a stage after this many seconds")
     args = ap.parse_args(argv)

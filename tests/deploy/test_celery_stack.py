@@ -8,8 +8,9 @@ the Assets start rightsend_build, rightsend_train and rightsend_daily, and check
 run and task instance succeeded and that the day's outputs exist. Everything it started is
 stopped, and the database dropped, whatever happens.
 
-D is yesterday (UTC): the interval the scheduler itself would run next for the @daily
-ingest DAG, so the triggered run takes that slot and unpausing adds no scheduled run.
+D is yesterday (UTC): the interval the scheduler itself would run next for the ingest DAG
+(daily at 02:00 UTC, for the day before), so the triggered run takes that slot and unpausing
+adds no scheduled run.
 """
 
 from __future__ import annotations
@@ -31,11 +32,12 @@ REDIS_DB = 11  # the tests' broker DB; each stack has its own Celery queue in it
 SMOKE_DAGS = """
 import pendulum
 from airflow.sdk import Asset, dag, task
+from airflow.timetables.interval import CronDataIntervalTimetable
 
 STAGE = Asset("rightsend-smoke://stage")
 
 
-@dag(dag_id="smoke_first", schedule="@daily", start_date=pendulum.datetime(2026, 1, 1, tz="UTC"), catchup=False)
+@dag(dag_id="smoke_first", schedule=CronDataIntervalTimetable("0 2 * * *", timezone="UTC"), start_date=pendulum.datetime(2026, 1, 1, tz="UTC"), catchup=False)
 def smoke_first():
     @task(outlets=[STAGE], pool="warehouse")
     def emit(**context):
