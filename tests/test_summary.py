@@ -35,7 +35,11 @@ def test_describe_names_failed_files_and_quarantine_reasons(settings) -> None:
                 "email": {"success": False, "expectations": 9, "failed": ["timestamp out of bounds: 3 rows"]},
                 "sms": {"success": True, "expectations": 8, "failed": []},
             },
-            "erasure": {"requests": 2, "identifiers_tombstoned": 5, "rows_deleted": {"raw.orders": 3, "raw.web": 4}},
+            "erasure": {
+                "requests": 2,
+                "identifiers_tombstoned": 5,
+                "rows_deleted": {"raw.orders": 3, "raw.web": 4},
+            },
         },
         "decide": {"queued": 1500, "held_out": 150, "suppressed": {"frequency_cap": 40, "no_consent": 9}},
         "timings_seconds": {"ingest": 2.0},
@@ -48,7 +52,10 @@ def test_describe_names_failed_files_and_quarantine_reasons(settings) -> None:
         "1,500 messages queued to send, 150 more held out as control; suppressed: frequency_cap 40, no_consent 9"
         in text
     )
-    assert "Great Expectations: 2 batches, 17 expectations, 1 FAILED: email: timestamp out of bounds: 3 rows" in text
+    assert (
+        "Great Expectations: 2 batches, 17 expectations, 1 FAILED: email: timestamp out of bounds: 3 rows"
+        in text
+    )
     assert "erasure: 2 requests, 5 identifiers tombstoned, 7 raw rows removed" in text
     assert str(settings.queue_dir("2026-11-20")) in text
 
@@ -68,7 +75,11 @@ def test_describe_states_model_lift_against_each_baseline_in_words() -> None:
             "trained": True,
             "version": "2026-11-20-abc",
             "metrics": {"auc": 0.8461, "n": 1789.0},
-            "lift": {"replay_vs_global_best_hour": 0.41, "estimate_vs_global_best_hour": 0.65, "replay_vs_random": 0.88},
+            "lift": {
+                "replay_vs_global_best_hour": 0.41,
+                "estimate_vs_global_best_hour": 0.65,
+                "replay_vs_random": 0.88,
+            },
         },
     }
     text = summary.describe(data)

@@ -22,6 +22,9 @@ def sha(identifier_type: str, value: str) -> str:
     return hashlib.sha256(f"{identifier_type}:{value}".encode()).hexdigest()
 
 
+# The tables below read as tables: one row per line.
+# fmt: off
+
 CUSTOMERS = [
     # customer_id, first, last, email, acc_email, phone, acc_sms, city, prov, country, created_at, dt, file, line
     ("1001", "Alicia", "Old", "alice@example.com", False, "+14155550101", False, "SF", "CA", "US", "2025-01-05 10:00:00", "2026-11-10", "customers/dt=2026-11-10/a.csv", 1),
@@ -149,3 +152,4 @@ def load_raw(con) -> None:
         "insert into ops.erasure_tombstones values (?, ?, 'r2', '2026-11-19 09:00:00')",
         [(sha(kind, value), kind) for kind, value in ERASED_IDENTIFIERS],
     )
+# fmt: on

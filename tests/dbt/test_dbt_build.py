@@ -23,10 +23,19 @@ pytestmark = pytest.mark.integration
 
 EVENT_TABLES = ("fct_message_events", "fct_web_events")
 COMPARED_MARTS = (
-    "dim_customers", "fct_orders", "fct_order_lines", "fct_message_events", "fct_sends",
-    "fct_web_events", "dim_products", "mart_customer_channel_engagement",
-    "mart_customer_engagement_hours", "mart_customer_rfm", "mart_customer_segments_daily",
-    "mart_cohort_retention", "mart_campaign_results",
+    "dim_customers",
+    "fct_orders",
+    "fct_order_lines",
+    "fct_message_events",
+    "fct_sends",
+    "fct_web_events",
+    "dim_products",
+    "mart_customer_channel_engagement",
+    "mart_customer_engagement_hours",
+    "mart_customer_rfm",
+    "mart_customer_segments_daily",
+    "mart_cohort_retention",
+    "mart_campaign_results",
 )
 ERIN = [("customer_id", "1005"), ("email", "erin@example.com")]
 
@@ -110,7 +119,9 @@ def query(warehouse, sql: str, params=None) -> pd.DataFrame:
 
 def test_anonymous_visitor_who_logs_in_joins_their_person(warehouse):
     bob = person_id("customer_id", "1002")
-    rows = query(warehouse, "select event_id, customer_id from marts.fct_web_events where anonymous_id = 'anon-bob'")
+    rows = query(
+        warehouse, "select event_id, customer_id from marts.fct_web_events where anonymous_id = 'anon-bob'"
+    )
     assert set(rows["event_id"]) == {"w1", "w2"}
     assert set(rows["customer_id"]) == {bob}  # w1 was anonymous, before the login
 
@@ -185,7 +196,9 @@ def test_rfm_matches_an_independent_pandas_computation(warehouse):
     with connect(warehouse["path"]) as con:
         lines = con.execute("select * from raw.orders").df()
         customers = con.execute("select * from raw.customers").df()
-        tombstones = set(con.execute("select identifier_hash from ops.erasure_tombstones").df()["identifier_hash"])
+        tombstones = set(
+            con.execute("select identifier_hash from ops.erasure_tombstones").df()["identifier_hash"]
+        )
         people = con.execute("select customer_id, source_customer_id, email from marts.dim_customers").df()
         rfm = con.execute("select * from marts.mart_customer_rfm").df().set_index("customer_id")
 
