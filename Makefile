@@ -45,8 +45,9 @@ lint: install ## ruff and sqlfluff
 format: install ## ruff format and fix
 	$(BIN)/ruff format . && $(BIN)/ruff check --fix .
 
-docs: install ## build and serve the dbt docs on :8080
-	cd dbt_project && ../$(BIN)/dbt docs generate --profiles-dir . && ../$(BIN)/dbt docs serve --profiles-dir . --port 8080
+docs: install ## build and serve the dbt docs on :8080 (after make run)
+	cd dbt_project && export RIGHTSEND_WAREHOUSE=$${RIGHTSEND_WAREHOUSE:-$(CURDIR)/data/warehouse/rightsend.duckdb} \
+	  && ../$(BIN)/dbt docs generate --profiles-dir . && ../$(BIN)/dbt docs serve --profiles-dir . --port 8080
 
 bench: install ## benchmarks at scale (see benchmarks/README.md)
 	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
