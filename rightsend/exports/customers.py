@@ -46,15 +46,28 @@ def _best_channel_sql(con: duckdb.DuckDBPyConnection) -> str:
     """
 
 
+_IDENTIFIERS = (
+    ("email", "lower(trim(p.email))"),
+    ("phone", "trim(p.phone)"),
+    ("customer_id", "trim(p.source_customer_id)"),
+    ("device_token", "trim(p.push_device_token)"),
+)
+
+
 def not_erased_sql(con: duckdb.DuckDBPyConnection) -> str:
+    """A predicate on alias ``c``: the person matches no erasure tombstone.
+
+    One hash join per identifier type, so the cost grows with customers plus tombstones,
+    not with their product (a correlated NOT EXISTS over computed hashes does).
+    """
     if not has_table(con, "ops.erasure_tombstones"):
         return "true"
-    return """not exists (
-        select 1 from ops.erasure_tombstones t where t.identifier_hash in (
-            sha256('email:' || lower(trim(c.email))),
-            sha256('phone:' || trim(c.phone)),
-            sha256('customer_id:' || trim(c.source_customer_id)),
-            sha256('device_token:' || trim(c.push_device_token))))"""
+    erased = " union ".join(
+        f"select p.customer_id from marts.dim_customers p join ops.erasure_tombstones t "
+        f"on t.identifier_hash = sha256('{kind}:' || {expression})"
+        for kind, expression in _IDENTIFIERS
+    )
+    return f"c.customer_id not in ({erased})"
 
 
 def view_sql(con: duckdb.DuckDBPyConnection) -> str:
