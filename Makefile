@@ -33,13 +33,13 @@ browser: ## install Debian's headless Chromium for the report test (skipped if i
 	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; } \
 	  || echo "chromium could not be installed: the browser test will be skipped"
 
-test: install browser ## run the whole test suite (installs first if needed)
+test: install browser lint ## lint, then the whole test suite (installs first if needed)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test-fast: install ## the unit tests only (no Airflow, no services)
 	$(BIN)/python -m pytest -m "not integration and not services and not browser" $(PYTEST_ARGS)
 
-lint: install ## ruff and sqlfluff
+lint: install ## ruff: lint and format check
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
 
 format: install ## ruff format and fix
