@@ -106,7 +106,10 @@ def run_chain(
 
     with _output_to(log_path):
         prepare_airflow(settings)
-        ensure_manifest(settings, run_date)  # before parsing DAGs: Cosmos renders from it
+        try:
+            ensure_manifest(settings, run_date)  # before parsing DAGs: Cosmos renders from it
+        except RuntimeError as error:  # a model that does not parse: say so, not a traceback
+            raise ChainFailed(str(error)) from error
         from airflow.dag_processing.dagbag import DagBag
 
         bag = DagBag(str(PROJECT_ROOT / "dags"))
