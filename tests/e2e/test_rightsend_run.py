@@ -175,3 +175,27 @@ def test_erased_people_are_in_no_table_and_no_output(workspace) -> None:
     for path in workspace["out"].rglob("*.csv"):
         text = path.read_text().lower()
         assert not [i for i in erased if i in text], path
+
+
+def test_a_chain_that_cannot_complete_exits_non_zero_and_names_the_task(tmp_path) -> None:
+    landing = tmp_path / "landing" / "consent" / "dt=2026-11-20"
+    landing.mkdir(parents=True)
+    (landing / "requests.ndjson").write_text(
+        '{"request_id": "r1", "occurred_at": "2026-11-20T09:00:00Z", "email": "a@example.com",'
+        ' "type": "opt_out", "channel": "sms"}\n'
+    )
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the warehouse folder should be")
+    env = {
+        **os.environ,
+        "RIGHTSEND_AIRFLOW_HOME": str(tmp_path / "airflow"),
+        "RIGHTSEND_WAREHOUSE": str(blocker / "rightsend.duckdb"),
+    }
+    env.pop("AIRFLOW_HOME", None)
+    env.pop("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", None)
+    done = _rightsend(
+        "run", "--date", DAY, "--landing", str(tmp_path / "landing"), "--out", str(tmp_path / "out"), env=env
+    )
+    assert done.returncode == 1
+    assert "the chain did not complete" in done.stderr
+    assert "rightsend_ingest ended failed; failed tasks: ['load_landed_files']" in done.stderr
