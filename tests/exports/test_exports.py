@@ -233,6 +233,13 @@ def test_rerun_is_idempotent(settings: Settings) -> None:
     exports.run(settings, D)
     second = {p.relative_to(root): p.read_bytes() for p in root.rglob("*") if p.is_file()}
     for name in first:
+        if first[name] != second[name]:
+            import difflib
+
+            diff = difflib.unified_diff(
+                first[name].decode().splitlines(), second[name].decode().splitlines(), lineterm="", n=0
+            )
+            print("\n".join(line[:400] for line in list(diff)[:10]))
         assert first[name] == second[name], name
     assert set(first) == set(second)
 

@@ -71,7 +71,7 @@ def queue_section(con: duckdb.DuckDBPyConnection, run_date: str) -> dict[str, An
         "campaigns": campaigns,
         "by_campaign": by_campaign,
         "hours": hours,
-        "table": sorted(table.values(), key=lambda t: -t["queued"]),
+        "table": sorted(table.values(), key=lambda t: (-t["queued"], t["campaign_id"])),
     }
 
 
@@ -79,12 +79,12 @@ def segments_section(con: duckdb.DuckDBPyConnection, run_date: str) -> dict[str,
     sizes = _counts(
         con,
         "marts.dim_customers",
-        "select coalesce(rfm_segment, '(no orders)') as segment, count(*) as n from marts.dim_customers group by 1 order by 2 desc",
+        "select coalesce(rfm_segment, '(no orders)') as segment, count(*) as n from marts.dim_customers group by 1 order by 2 desc, 1",
     )
     lifecycle = _counts(
         con,
         "marts.dim_customers",
-        "select coalesce(lifecycle_state, '(unknown)') as state, count(*) as n from marts.dim_customers group by 1 order by 2 desc",
+        "select coalesce(lifecycle_state, '(unknown)') as state, count(*) as n from marts.dim_customers group by 1 order by 2 desc, 1",
     )
     grid = [[0] * 5 for _ in range(5)]  # grid[5 - r][f - 1]: R=5 on the top row
     for r in _counts(
@@ -99,7 +99,7 @@ def segments_section(con: duckdb.DuckDBPyConnection, run_date: str) -> dict[str,
         "marts.mart_customer_segments_daily",
         """select snapshot_date, coalesce(rfm_segment, '(no orders)') as segment, count(*) as n
            from marts.mart_customer_segments_daily where snapshot_date between ?::date and ?::date
-           group by all order by 1""",
+           group by all order by 1, 2""",
         [start, run_date],
     )
     dates = sorted({str(r["snapshot_date"]) for r in trend_rows})
@@ -141,7 +141,9 @@ def movement_section(movements: list[tuple]) -> dict[str, Any]:
         section["labels"], section["matrix"] = labels, matrix
         section["moved"] = sum(m["n"] for m in rfm if m["from"] != m["to"])
         section["stayed"] = sum(m["n"] for m in rfm if m["from"] == m["to"])
-        section["top_moves"] = sorted((m for m in rfm if m["from"] != m["to"]), key=lambda m: -m["n"])[:10]
+        section["top_moves"] = sorted(
+            (m for m in rfm if m["from"] != m["to"]), key=lambda m: (-m["n"], m["from"], m["to"])
+        )[:10]
     return out
 
 
@@ -239,7 +241,7 @@ def suppression_section(
         con,
         "queue.suppression_log",
         """select rule, count(*) as n, count(distinct customer_id) as people, count(distinct campaign_id) as campaigns
-           from queue.suppression_log where queue_date = ?::date group by 1 order by 2 desc""",
+           from queue.suppression_log where queue_date = ?::date group by 1 order by 2 desc, 1""",
         [run_date],
     )
     decide = summary.get("decide") if isinstance(summary.get("decide"), dict) else {}
