@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from models_ml.config import CHANNELS, DEFAULT_CONFIG, ModelConfig
+from rightsend.warehouse import table_exists
 
 EPOCH = "2020-01-01"  # fixed origin of the exp-decay weights: features never depend on run_date
 PRIOR_STRENGTH = 5.0  # pseudo-sends pulling a sparse person's rate toward the population rate
@@ -84,15 +85,6 @@ MONOTONE: dict[str, int] = {
 def _local(ts: str, tz: str) -> str:
     """UTC naive timestamp -> local wall time in ``tz`` (naive)."""
     return f"timezone(coalesce({tz}, 'UTC'), timezone('UTC', {ts}))"
-
-
-def _has_table(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    return bool(
-        con.execute(
-            "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-            [schema, table],
-        ).fetchone()[0]
-    )
 
 
 def build_history(con: duckdb.DuckDBPyConnection, cutoff: str, customers: str | None = None) -> None:
@@ -204,7 +196,7 @@ def _profile_sql(cfg: ModelConfig) -> str:
 
 def _static_sql(con: duckdb.DuckDBPyConnection) -> str:
     """Slowly changing attributes; lifecycle/RFM as known the day before the query."""
-    seg = _has_table(con, "marts", "mart_customer_segments_daily")
+    seg = table_exists(con, "marts", "mart_customer_segments_daily")
     seg_join = (
         """
         asof left join (select customer_id as sc, snapshot_date, lifecycle_state, rfm_segment

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from rightsend.decide.hashing import identifier_hash
 from rightsend.decide.inputs import DecisionInputs
 from rightsend.decide.rules import CHANNELS, Rules
+from rightsend.ingest.erasure import identifier_hash  # the tombstones' own hash
 
 IDENTIFIER_COLUMNS = ("customer_id", "source_customer_id", "email", "phone", "push_device_token")
 DESTINATION = {"email": "email", "sms": "phone", "push": "push_device_token"}

@@ -33,8 +33,3 @@ def pick_variant(campaign_id: str, customer_id: str, variants: Sequence[tuple[st
         if draw < cumulative:
             return name
     return variants[-1][0]
-
-
-def identifier_hash(identifier_type: str, value: str) -> str:
-    """How ops.erasure_tombstones stores an identifier: sha256(type || ':' || value)."""
-    return hashlib.sha256(f"{identifier_type}:{value}".encode()).hexdigest()

@@ -6,14 +6,12 @@ from typing import Any
 
 import duckdb
 
+from rightsend.warehouse import table_exists
+
 
 def has_table(con: duckdb.DuckDBPyConnection, qualified: str) -> bool:
     schema, table = qualified.split(".")
-    row = con.execute(
-        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-        [schema, table],
-    ).fetchone()
-    return bool(row and row[0])
+    return table_exists(con, schema, table)
 
 
 def columns_of(con: duckdb.DuckDBPyConnection, qualified: str) -> set[str]:

@@ -14,6 +14,8 @@ from __future__ import annotations
 import hashlib
 import re
 
+from rightsend.ingest.erasure import identifier_hash
+
 _E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 
 
@@ -50,4 +52,4 @@ def tombstone_hash(identifier_type: str, value: str | None) -> str | None:
         text = text.lower()
     elif identifier_type == "phone":
         text = normalise_phone_e164(text) or text
-    return sha256_hex(f"{identifier_type}:{text}")
+    return identifier_hash(identifier_type, text)

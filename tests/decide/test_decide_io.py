@@ -12,7 +12,7 @@ import pytest
 from rightsend import decide
 from rightsend.decide import samples as s
 from rightsend.decide.core import CONTRACT_COLUMNS
-from rightsend.decide.hashing import identifier_hash
+from rightsend.ingest import identifier_hash
 from rightsend.warehouse import connect
 
 from .helpers import D

@@ -16,8 +16,8 @@ from rightsend.decide.audience import candidates
 from rightsend.decide.campaigns import load_campaigns
 from rightsend.decide.core import decide
 from rightsend.decide.guards import DESTINATION
-from rightsend.decide.hashing import identifier_hash
 from rightsend.decide.timing import allowed_hours, zone
+from rightsend.ingest import identifier_hash
 
 from .helpers import campaign, rules
 

@@ -8,8 +8,8 @@ import pandas as pd
 
 from rightsend.decide import samples as s
 from rightsend.decide.core import decide, summarize
-from rightsend.decide.hashing import identifier_hash
 from rightsend.decide.rules import Cap, CountryRule, Hours, Saturation
+from rightsend.ingest import identifier_hash
 
 from .helpers import D, campaign, history_row, rules
 
