@@ -9,7 +9,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import PEOPLE, D, tomb, write_champion
+from exports_world import PEOPLE, D, tomb, write_champion
 
 from rightsend import exports, warehouse
 from rightsend.config import Settings

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import D, write_champion
+from exports_world import D, write_champion
 
 from rightsend import exports
 from rightsend.config import Settings
