@@ -3,7 +3,7 @@
 
 Runs the dbt project (`dbt_project/`) through astronomer-cosmos: one Airflow task per
 model, seed and snapshot, each a `dbt build` of that node, so its data tests and unit tests
-run with it and a failure stops what depends on it. DuckDB allows one writer, so every dbt
+run with it and a failure stops what depends on it. On DuckDB (one writer) every dbt
 task takes the single-slot `warehouse` pool. Triggered by fresh raw data; emits
 `rightsend://warehouse/marts`.
 """
@@ -12,7 +12,7 @@ from airflow.sdk import dag, task
 from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
 from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, TestBehavior, TestIndirectSelection
 
-from rightsend.config import DBT_PROJECT_DIR
+from rightsend.config import DBT_PROJECT_DIR, Settings
 from rightsend.dag_defaults import (
     DEFAULT_ARGS,
     MARTS,
@@ -43,7 +43,7 @@ def rightsend_build():
         project_config=ProjectConfig(dbt_project_path=DBT_PROJECT_DIR, manifest_path=MANIFEST),
         profile_config=ProfileConfig(
             profile_name="rightsend",
-            target_name="duckdb",
+            target_name=Settings.from_env().target,  # RIGHTSEND_TARGET: duckdb or postgres
             profiles_yml_filepath=DBT_PROJECT_DIR / "profiles.yml",
         ),
         execution_config=ExecutionConfig(

@@ -6,6 +6,12 @@ their local day D+1, decides who gets which message (consent, suppression, caps,
 one channel, quiet hours, holdout), writes the outbox and `queue/dt=D/messages.{csv,parquet}`,
 publishes the non-holdout messages to the broker exactly once, and writes the marketers'
 exports and report under `exports/dt=D/`.
+
+Scoring and dispatch are mapped over buckets of people (`RIGHTSEND_BUCKETS`, default 4;
+`plan` fixes them once per run), so more Celery workers finish sooner when the `warehouse`
+pool has more than one slot (`RIGHTSEND_WAREHOUSE_SLOTS`: keep 1 on DuckDB, raise it on
+Postgres). `decide` stays one task: throughput spreading and caps need everybody at once,
+and it is cheap next to scoring. `queued` emits the queue Asset once every bucket is published.
 """
 
 from airflow.sdk import dag, task
@@ -19,6 +25,8 @@ from rightsend.dag_defaults import (
     resolve_run_date,
 )
 
+BUCKET_LABEL = "bucket {{ task.op_kwargs['bucket'] }} of {{ task.op_kwargs['buckets'] }}"
+
 
 @dag(
     dag_id="rightsend_daily",
@@ -31,41 +39,63 @@ from rightsend.dag_defaults import (
     tags=["rightsend", "decide", "exports"],
 )
 def rightsend_daily():
-    @task(pool=WAREHOUSE_POOL)
-    def score(**context) -> str:
+    @task
+    def plan() -> list[dict[str, int]]:
+        """The buckets of this run: every mapped task gets its bucket and the same count."""
+        from rightsend.buckets import bucket_count
+
+        n = bucket_count()
+        return [{"bucket": b, "buckets": n} for b in range(n)]
+
+    @task(pool=WAREHOUSE_POOL, map_index_template=BUCKET_LABEL)
+    def score(bucket: int, buckets: int, **context) -> int:
         from models_ml import predict
         from rightsend.summary import run_stage
 
-        run_date = resolve_run_date(context)
-        run_stage("score", predict.run, run_date)
-        return run_date
+        result = run_stage("score", predict.run, resolve_run_date(context), bucket=bucket, buckets=buckets)
+        return int(result["rows"])
 
     @task(pool=WAREHOUSE_POOL)
-    def decide(run_date: str) -> str:
+    def decide(**context) -> str:
+        """One task over everybody: spreading and caps need the global view (and it is cheap)."""
         from rightsend import decide as decision
         from rightsend.summary import run_stage
 
+        run_date = resolve_run_date(context)
         run_stage("decide", decision.run, run_date)
         return run_date
 
-    @task(pool=WAREHOUSE_POOL, outlets=[QUEUE])
-    def dispatch(run_date: str, **context) -> str:
+    @task(pool=WAREHOUSE_POOL, map_index_template=BUCKET_LABEL)
+    def dispatch(bucket: int, buckets: int, **context) -> int:
         from rightsend import dispatch as dispatcher
         from rightsend.summary import run_stage
 
-        run_stage("dispatch", dispatcher.run, run_date)
+        result = run_stage(
+            "dispatch", dispatcher.run, resolve_run_date(context), bucket=bucket, buckets=buckets
+        )
+        return int(result["published"])
+
+    @task(outlets=[QUEUE])
+    def queued(**context) -> str:
+        """The day's messages are all with the broker: one Asset event, after every bucket."""
+        run_date = resolve_run_date(context)
         context["outlet_events"][QUEUE].extra = {"run_date": run_date}
         return run_date
 
     @task
-    def exports(run_date: str) -> str:
+    def exports(**context) -> str:
         from rightsend import exports as marketer_exports
         from rightsend.summary import run_stage
 
+        run_date = resolve_run_date(context)
         run_stage("exports", marketer_exports.run, run_date)
         return run_date
 
-    exports(dispatch(decide(score())))
+    buckets = plan()
+    scored = score.expand_kwargs(buckets)
+    decided = decide()
+    dispatched = dispatch.expand_kwargs(buckets)
+    scored >> decided >> dispatched >> [queued(), exports()]
 
 
 rightsend_daily()

@@ -1,6 +1,8 @@
 """Daily scoring: every reachable person x reachable channel x allowed local hour of day D+1.
 
-Writes ml.send_scores (contract in docs/architecture.md, "Scores"); idempotent per score_date.
+Writes ml.send_scores (contract in docs/architecture.md, "Scores"); idempotent per score_date,
+or per (score_date, bucket) when asked for one bucket of people (rightsend.buckets): the
+daily DAG maps scoring over the buckets, and their union is the unbucketed run, row for row.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from models_ml.config import CHANNELS, DEFAULT_CONFIG, ModelConfig, Rules, load_
 from models_ml.evaluate import Platt
 from models_ml.registry import ModelInfo, champion, load_booster
 from rightsend import warehouse
+from rightsend.buckets import in_bucket_sql, resolve
 from rightsend.config import Settings
 
 log = logging.getLogger(__name__)
@@ -33,7 +36,7 @@ create table if not exists ml.send_scores (
     best_hour_of_week integer not null,
     p_engage double not null,          -- calibrated probability at best_local_hour
     expected_value double not null,    -- p_engage * engagement_value - cost_per_message
-    p_by_hour double[24],              -- null outside the allowed send window
+    p_by_hour double[],                -- 24 values by local hour; null outside the send window
     channel_rank integer not null,     -- 1 = the person's best channel by expected value
     is_personal boolean not null,      -- false: too little history, population/segment fallback
     reason varchar,
@@ -189,14 +192,15 @@ def reasons(
     return out
 
 
-def _reachable_people(con: Any) -> pd.DataFrame:
+def _reachable_people(con: Any, in_bucket: str = "true") -> pd.DataFrame:
     return con.execute(
-        """
+        f"""
         select customer_id, coalesce(is_email_reachable, false) as email,
                coalesce(is_sms_reachable, false) as sms, coalesce(is_push_reachable, false) as push
         from marts.dim_customers
-        where coalesce(is_email_reachable, false) or coalesce(is_sms_reachable, false)
-           or coalesce(is_push_reachable, false)
+        where (coalesce(is_email_reachable, false) or coalesce(is_sms_reachable, false)
+               or coalesce(is_push_reachable, false))
+          and {in_bucket}
         order by customer_id
         """
     ).df()
@@ -212,15 +216,28 @@ def _write(con: Any, run_date: str, out: pd.DataFrame, p_by_hour: np.ndarray) ->
         f"""
         insert into ml.send_scores
         select '{run_date}'::date, customer_id, channel, best_local_hour, best_hour_of_week, p_engage,
-               expected_value, [{arr}]::double[24], channel_rank, is_personal, reason, model_version
+               expected_value, [{arr}]::double[], channel_rank, is_personal, reason, model_version
         from _scores
         """
     )
     con.unregister("_scores")
 
 
-def run(settings: Settings, run_date: str, cfg: ModelConfig = DEFAULT_CONFIG) -> dict[str, Any]:
-    """Score every reachable person for local day run_date+1 with the champion."""
+def run(
+    settings: Settings,
+    run_date: str,
+    cfg: ModelConfig = DEFAULT_CONFIG,
+    bucket: int | None = None,
+    buckets: int | None = None,
+) -> dict[str, Any]:
+    """Score every reachable person for local day run_date+1 with the champion.
+
+    With ``bucket`` (of ``buckets``, default RIGHTSEND_BUCKETS): only the people of that
+    bucket, replacing only their rows of the day - each person's scores depend on nobody
+    else, so the buckets together write exactly what one unbucketed run writes.
+    """
+    part = resolve(bucket, buckets)
+    in_bucket = in_bucket_sql("customer_id", *part) if part else "true"
     info = champion(settings)
     trained: dict[str, Any] | None = None
     if info is None:
@@ -240,7 +257,7 @@ def run(settings: Settings, run_date: str, cfg: ModelConfig = DEFAULT_CONFIG) ->
     # read under the shared lock; the exclusive (writer) lock is held only for the short write
     with warehouse.connect(settings, read_only=True) as con:
         con.execute(f"set threads = {cfg.num_threads}")
-        people = _reachable_people(con)
+        people = _reachable_people(con, in_bucket)
         counts = {"people": 0, "personal": 0, "fallback": 0, "rows": 0}
         timing = dict.fromkeys(("features", "predict", "reasons", "write"), 0.0)
         mix = dict.fromkeys(CHANNELS, 0)
@@ -309,7 +326,7 @@ def run(settings: Settings, run_date: str, cfg: ModelConfig = DEFAULT_CONFIG) ->
     with warehouse.connect(settings, read_only=False) as con:
         con.execute(DDL)
         con.execute("begin transaction")
-        con.execute("delete from ml.send_scores where score_date = ?", [run_date])
+        con.execute(f"delete from ml.send_scores where score_date = ? and {in_bucket}", [run_date])
         for out, p_by_hour in results:
             _write(con, run_date, out, p_by_hour)
         con.execute("commit")

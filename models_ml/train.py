@@ -123,10 +123,10 @@ def _policy_evaluation(
     glob_rate = (glob["sum"] / glob["count"]).sort_values(ascending=False, kind="stable")
     eng_hist = con.execute(
         f"""select customer_id, channel, least(greatest(hr, {hours[0]}), {hours[-1]}) as h, count(*) n,
-                   max(ts) last from _hist where kind = 'eng' group by all"""
+                   max(ts) as last_ts from _hist where kind = 'eng' group by all"""
     ).df()
     eng_hist = eng_hist.sort_values(
-        ["customer_id", "n", "last"], ascending=[True, False, False], kind="stable"
+        ["customer_id", "n", "last_ts"], ascending=[True, False, False], kind="stable"
     )
     modal = eng_hist.drop_duplicates("customer_id").set_index("customer_id")
     rng = np.random.default_rng(cfg.seed)

@@ -21,6 +21,18 @@ DEMO_DATE = "2026-11-20"
 ENV_LANDING = "RIGHTSEND_LANDING_DIR"
 ENV_OUTPUT = "RIGHTSEND_OUTPUT_DIR"
 ENV_WAREHOUSE = "RIGHTSEND_WAREHOUSE"
+# The one setting that picks the warehouse engine, for dbt (profiles.yml) and for every
+# Python stage (rightsend.warehouse) alike: "duckdb" (the file at RIGHTSEND_WAREHOUSE) or
+# "postgres" (the database named by the RIGHTSEND_PG_* settings).
+ENV_TARGET = "RIGHTSEND_TARGET"
+TARGETS = ("duckdb", "postgres")
+ENV_PG = {
+    "host": ("RIGHTSEND_PG_HOST", "localhost"),
+    "port": ("RIGHTSEND_PG_PORT", "5432"),
+    "user": ("RIGHTSEND_PG_USER", "rightsend"),
+    "password": ("RIGHTSEND_PG_PASSWORD", ""),
+    "dbname": ("RIGHTSEND_PG_DBNAME", "rightsend"),
+}
 
 
 @dataclass(frozen=True)
@@ -28,6 +40,11 @@ class Settings:
     landing_dir: Path
     output_dir: Path
     warehouse_path: Path
+    target: str = "duckdb"
+
+    def __post_init__(self) -> None:
+        if self.target not in TARGETS:
+            raise ValueError(f"{ENV_TARGET}={self.target!r}: expected one of {', '.join(TARGETS)}")
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -38,10 +55,13 @@ class Settings:
             warehouse_path=Path(
                 os.environ.get(ENV_WAREHOUSE, data / "warehouse" / "rightsend.duckdb")
             ).resolve(),
+            target=os.environ.get(ENV_TARGET, "duckdb"),
         )
 
     def with_overrides(self, **changes: object) -> Settings:
-        return replace(self, **{k: Path(v) for k, v in changes.items() if v is not None})
+        return replace(
+            self, **{k: v if k == "target" else Path(v) for k, v in changes.items() if v is not None}
+        )
 
     def as_env(self) -> dict[str, str]:
         """The environment that makes ``from_env`` return these settings."""
@@ -49,7 +69,14 @@ class Settings:
             ENV_LANDING: str(self.landing_dir),
             ENV_OUTPUT: str(self.output_dir),
             ENV_WAREHOUSE: str(self.warehouse_path),
+            ENV_TARGET: self.target,
         }
+
+    @property
+    def postgres_dsn(self) -> str:
+        """libpq connection string of the Postgres warehouse (RIGHTSEND_PG_*, as dbt's profile)."""
+        parts = {key: os.environ.get(name, default) for key, (name, default) in ENV_PG.items()}
+        return " ".join(f"{key}={value}" for key, value in parts.items() if value)
 
     @property
     def models_dir(self) -> Path:

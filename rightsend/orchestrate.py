@@ -51,8 +51,12 @@ def prepare_airflow(settings: Settings) -> None:
     AIRFLOW_HOME.mkdir(parents=True, exist_ok=True)
     if (AIRFLOW_HOME / "airflow.db").exists():
         return
+    from rightsend.buckets import POOL_DESCRIPTION, warehouse_slots
+
     airflow = str(Path(sys.executable).with_name("airflow"))
-    for args in (["db", "migrate"], ["pools", "set", "warehouse", "1", "the one DuckDB writer"]):
+    slots = str(warehouse_slots())  # RIGHTSEND_WAREHOUSE_SLOTS; dag.test runs one task at a time anyway
+    pool = ["pools", "set", "warehouse", slots, POOL_DESCRIPTION]
+    for args in (["db", "migrate"], pool):
         done = subprocess.run([airflow, *args], env=os.environ.copy(), capture_output=True, text=True)
         if done.returncode:
             raise ChainFailed(f"airflow {' '.join(args)} failed:\n{done.stderr[-2000:]}")

@@ -37,10 +37,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from rightsend.buckets import ENV_WAREHOUSE_SLOTS, POOL_DESCRIPTION, warehouse_slots
 from rightsend.config import PROJECT_ROOT, Settings
 
 CHAIN = ("rightsend_ingest", "rightsend_build", "rightsend_train", "rightsend_daily")
-WAREHOUSE_POOL = ("warehouse", 1, "the one DuckDB writer")
+# The pool every warehouse task takes; its slots come from RIGHTSEND_WAREHOUSE_SLOTS
+# (rightsend.buckets.warehouse_slots: 1 on DuckDB, more on Postgres for parallel buckets).
+WAREHOUSE_POOL = ("warehouse", ENV_WAREHOUSE_SLOTS, POOL_DESCRIPTION)
 
 # Settings that make the topology. docker-compose.yaml must set the same values
 # (tests/deploy/test_compose.py checks it); host names, ports and secrets differ.
@@ -301,8 +304,8 @@ def prepare(cfg: StackConfig, fresh: bool = False, parse_dbt: bool = True) -> No
     cfg.home.mkdir(parents=True, exist_ok=True)
     create_database(cfg, recreate=fresh)
     airflow_cli(cfg, "db", "migrate")
-    name, slots, description = WAREHOUSE_POOL
-    airflow_cli(cfg, "pools", "set", name, str(slots), description)
+    name, _, description = WAREHOUSE_POOL
+    airflow_cli(cfg, "pools", "set", name, str(warehouse_slots()), description)
     cfg.admin_password()
     if parse_dbt and cfg.dags_folder.resolve() == (PROJECT_ROOT / "dags").resolve():
         # Cosmos renders rightsend_build from the manifest: parse before the dag-processor starts.

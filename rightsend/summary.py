@@ -3,6 +3,12 @@
 Each stage returns a plain dict that the orchestration records under its own key
 (``ingest``, ``build``, ``train``, ``score``, ``decide``, ``dispatch``, ``exports``)
 together with the seconds it took. Re-running a stage replaces its section.
+
+A stage mapped over buckets of people (``score``, ``dispatch``; rightsend.buckets) records
+each bucket under ``buckets.<stage>.done.<bucket>`` and keeps the stage's own section the
+sum of its buckets: counts add up, facts shared by every bucket (model version, metrics,
+transport) are kept once, and its time is the buckets' total task time. A re-run of a
+bucket replaces that bucket only.
 """
 
 from __future__ import annotations
@@ -45,6 +51,66 @@ def record(settings: Settings, run_date: str, stage: str, result: dict[str, Any]
     def change(data: dict[str, Any]) -> None:
         data[stage] = result
         data.setdefault("timings_seconds", {})[stage] = round(seconds, 3)
+        (data.get("buckets") or {}).pop(stage, None)  # a run over everybody replaces the buckets
+
+    _update(settings, run_date, change)
+
+
+# Facts every bucket of a stage reports alike: kept once (the first bucket's), never added up.
+SHARED_KEYS = frozenset(
+    {"model_version", "score_date", "validation", "lift", "trained_first", "transport", "metrics"}
+)
+
+
+def merge_buckets(results: list[dict[str, Any]]) -> dict[str, Any]:
+    """One stage's result from its buckets' results: numbers add up, mappings merge key by
+    key, lists concatenate; keys in SHARED_KEYS and text keep the first value that is set."""
+
+    def merge(key: str | None, values: list[Any]) -> Any:
+        present = [v for v in values if v is not None]
+        if not present:
+            return None
+        first = present[0]
+        if key in SHARED_KEYS:
+            return first
+        if all(isinstance(v, dict) for v in present):
+            keys = list(dict.fromkeys(k for v in present for k in v))
+            return {k: merge(k, [v.get(k) for v in present]) for k in keys}
+        if all(isinstance(v, int | float) and not isinstance(v, bool) for v in present):
+            total = sum(present)
+            return round(total, 6) if isinstance(total, float) else total
+        if all(isinstance(v, list) for v in present):
+            return [x for v in present for x in v]
+        return first
+
+    return merge(None, results) or {}
+
+
+def record_bucket(
+    settings: Settings,
+    run_date: str,
+    stage: str,
+    bucket: int,
+    buckets: int,
+    result: dict[str, Any],
+    seconds: float,
+) -> None:
+    """Record one bucket of a mapped stage and recompute the stage's section from its buckets.
+
+    Buckets recorded with another number of buckets (a re-run after RIGHTSEND_BUCKETS
+    changed) are dropped first: the new split covers everybody again.
+    """
+
+    def change(data: dict[str, Any]) -> None:
+        by_stage = data.setdefault("buckets", {})
+        parts = by_stage.get(stage)
+        if not isinstance(parts, dict) or parts.get("of") != buckets:
+            parts = {"of": buckets, "done": {}}
+        parts["done"][str(bucket)] = {"result": result, "seconds": round(seconds, 3)}
+        by_stage[stage] = parts
+        done = [parts["done"][key] for key in sorted(parts["done"], key=int)]
+        data[stage] = merge_buckets([part["result"] for part in done])
+        data.setdefault("timings_seconds", {})[stage] = round(sum(part["seconds"] for part in done), 3)
 
     _update(settings, run_date, change)
 
@@ -54,15 +120,44 @@ def record_dag(settings: Settings, run_date: str, dag_id: str, outcome: dict[str
     _update(settings, run_date, lambda data: data.setdefault("airflow", {}).__setitem__(dag_id, outcome))
 
 
-def run_stage(stage: str, fn: Any, run_date: str, settings: Settings | None = None) -> dict[str, Any]:
-    """Run ``fn(settings, run_date)``, time it and record its result. Used by every DAG task."""
+def run_stage(
+    stage: str,
+    fn: Any,
+    run_date: str,
+    settings: Settings | None = None,
+    *,
+    bucket: int | None = None,
+    buckets: int | None = None,
+) -> dict[str, Any]:
+    """Run ``fn(settings, run_date)``, time it and record its result. Used by every DAG task.
+
+    With ``bucket`` (a task mapped over buckets): ``fn(settings, run_date, bucket=, buckets=)``,
+    recorded as that bucket of the stage.
+    """
     import time
 
     settings = settings or Settings.from_env()
     started = time.perf_counter()
-    result = fn(settings, run_date)
-    record(settings, run_date, stage, result, time.perf_counter() - started)
+    if bucket is None:
+        result = fn(settings, run_date)
+        record(settings, run_date, stage, result, time.perf_counter() - started)
+        return result
+    if buckets is None:
+        from rightsend.buckets import bucket_count
+
+        buckets = bucket_count()
+    result = fn(settings, run_date, bucket=bucket, buckets=buckets)
+    record_bucket(settings, run_date, stage, bucket, buckets, result, time.perf_counter() - started)
     return result
+
+
+def _in_buckets(data: dict[str, Any], stage: str) -> str:
+    """' in 4 buckets' (or ' in 3 of 4 buckets' while some are missing) for a mapped stage."""
+    parts = (data.get("buckets") or {}).get(stage)
+    if not isinstance(parts, dict) or not parts.get("of"):
+        return ""
+    of, done = int(parts["of"]), len(parts.get("done") or {})
+    return f" in {of} buckets" if done == of else f" in {done} of {of} buckets"
 
 
 def _n(value: Any) -> str:
@@ -165,7 +260,7 @@ def describe(data: dict[str, Any], settings: Settings | None = None) -> str:
             lines.append("            engagement of the model's choice against " + _lift_words(lift))
         if score:
             lines.append(
-                f"            scored {_n(score.get('people_scored', 0))} people: "
+                f"            scored {_n(score.get('people_scored', 0))} people{_in_buckets(data, 'score')}: "
                 f"{_n(score.get('personal', 0))} personal, {_n(score.get('fallback', 0))} fallback"
             )
     decide = data.get("decide") or {}
@@ -187,7 +282,7 @@ def describe(data: dict[str, Any], settings: Settings | None = None) -> str:
     if dispatch:
         lines.append(
             f"  dispatch  {_n(dispatch.get('published', 0))} published via {dispatch.get('transport')}, "
-            f"{_n(dispatch.get('already_published', 0))} already published"
+            f"{_n(dispatch.get('already_published', 0))} already published{_in_buckets(data, 'dispatch')}"
         )
     exports = data.get("exports") or {}
     if exports:

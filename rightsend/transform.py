@@ -19,6 +19,12 @@ MANIFEST = DBT_PROJECT_DIR / "target" / "manifest.json"
 DBT_ARGS = ["--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
 
 
+def target_dir(project_dir: Path = DBT_PROJECT_DIR) -> Path:
+    """Where dbt writes its artefacts: DBT_TARGET_PATH when set (relative to the project, or
+    absolute), else the project's target/."""
+    return project_dir / os.environ.get("DBT_TARGET_PATH", "target")
+
+
 def dbt(args: list[str], settings: Settings, run_date: str | None = None) -> Any:
     """Invoke dbt in-process (dbtRunner) against the configured warehouse."""
     from dbt.cli.main import dbtRunner
@@ -45,7 +51,7 @@ def keep_run_results(project_dir: str, context: dict[str, Any] | None = None, **
     """Cosmos callback: copy this task's dbt run_results.json into runs/dt=D/dbt/."""
     from rightsend.dag_defaults import resolve_run_date
 
-    source = Path(project_dir) / "target" / "run_results.json"
+    source = target_dir(Path(project_dir)) / "run_results.json"
     if not source.exists() or context is None:
         return
     run_date = resolve_run_date(context)
@@ -93,5 +99,5 @@ def build(settings: Settings, run_date: str) -> dict[str, Any]:
     shutil.rmtree(runs, ignore_errors=True)
     dbt(["build"], settings, run_date)
     runs.mkdir(parents=True, exist_ok=True)
-    (runs / "build.json").write_text((DBT_PROJECT_DIR / "target" / "run_results.json").read_text())
+    (runs / "build.json").write_text((target_dir() / "run_results.json").read_text())
     return tally(settings, run_date)

@@ -1,10 +1,18 @@
-"""The DuckDB warehouse: one writer at a time, tables bootstrapped from include/sql.
+"""The warehouse connection every Python stage uses, on either target.
 
-DuckDB lets one process open a database file for writing, and no process read it
-meanwhile. Every connection goes through ``connect``, which holds an OS file lock
-beside the database (exclusive for writers, shared for readers) for as long as the
-connection is open, so concurrent Airflow tasks queue instead of failing. The
-``warehouse`` Airflow pool (one slot) keeps the scheduler from even trying.
+Every stage speaks DuckDB SQL to a DuckDB connection; ``Settings.target`` decides what
+that connection holds:
+
+- ``duckdb`` (default): the database file. DuckDB lets one process open it for writing,
+  and no process read it meanwhile, so ``connect`` holds an OS file lock beside it
+  (exclusive for writers, shared for readers) while the connection is open: concurrent
+  Airflow tasks queue instead of failing. The ``warehouse`` Airflow pool (one slot) keeps
+  the scheduler from even trying.
+- ``postgres``: an in-memory DuckDB with the Postgres database ATTACHed (DuckDB's
+  postgres extension, from the pinned ``duckdb-extension-postgres-scanner`` wheel, so
+  nothing is downloaded at run time) and made the default catalog: the same SQL reads
+  and writes Postgres tables, in Postgres transactions, and Postgres does the locking, so
+  several workers may write at once (the pool's slots can grow).
 """
 
 from __future__ import annotations
@@ -35,7 +43,14 @@ def _locked(path: Path, exclusive: bool) -> Iterator[None]:
 
 @contextmanager
 def connect(settings: Settings, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-    """Open the warehouse; writers are exclusive, readers share."""
+    """Open the warehouse; on DuckDB writers are exclusive and readers share."""
+    if settings.target == "postgres":
+        con = _attach_postgres(settings.postgres_dsn, read_only)
+        try:
+            yield con
+        finally:
+            con.close()
+        return
     with _locked(settings.warehouse_path, exclusive=not read_only):
         if read_only and not settings.warehouse_path.exists():
             raise FileNotFoundError(f"no warehouse at {settings.warehouse_path}: run ingestion first")
@@ -56,6 +71,35 @@ def _open(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
         if "different configuration" not in str(error):
             raise
         return duckdb.connect(str(path))
+
+
+def _postgres_extension() -> Path:
+    import duckdb_extension_postgres_scanner as wheel
+
+    path = (
+        Path(wheel.__path__[0])
+        / "extensions"
+        / f"v{duckdb.__version__}"
+        / "postgres_scanner.duckdb_extension"
+    )
+    if not path.exists():
+        raise RuntimeError(
+            f"no postgres extension for DuckDB {duckdb.__version__} at {path}: pin matching versions"
+        )
+    return path
+
+
+def _attach_postgres(dsn: str, read_only: bool) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    try:
+        con.execute(f"load '{_postgres_extension()}'")
+        mode = ", read_only" if read_only else ""
+        con.execute(f"attach '{dsn}' as warehouse (type postgres{mode})")
+        con.execute("use warehouse")
+    except Exception:
+        con.close()
+        raise
+    return con
 
 
 def bootstrap(con: duckdb.DuckDBPyConnection) -> None:

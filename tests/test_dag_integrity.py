@@ -77,3 +77,18 @@ def test_dag_files_import_no_heavy_modules_at_top_level() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == ""
+
+
+def test_daily_maps_scoring_and_dispatch_over_buckets(dagbag) -> None:
+    from airflow.sdk.definitions.mappedoperator import MappedOperator
+
+    daily = dagbag.get_dag("rightsend_daily")
+    tasks = {t.task_id: t for t in daily.tasks}
+    assert set(tasks) == {"plan", "score", "decide", "dispatch", "queued", "exports"}
+    assert {i for i, t in tasks.items() if isinstance(t, MappedOperator)} == {"score", "dispatch"}
+    assert tasks["decide"].upstream_task_ids == {"score"}  # one global decide after every bucket
+    assert tasks["dispatch"].upstream_task_ids == {"plan", "decide"}
+    assert tasks["queued"].upstream_task_ids == {"dispatch"} == tasks["exports"].upstream_task_ids
+    assert {t.pool for i, t in tasks.items() if i in ("score", "decide", "dispatch")} == {"warehouse"}
+    outlets = {i: [o.uri for o in t.outlets] for i, t in tasks.items() if t.outlets}
+    assert outlets == {"queued": ["rightsend://queue/messages"]}  # once, after every bucket

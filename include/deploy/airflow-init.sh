@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # One-shot initialisation of the compose deployment (the airflow-init service), run through the
 # image's entrypoint after it has waited for the metadata database:
-#   schema migrations, the single-slot `warehouse` pool, the admin's password for the simple
-#   auth manager, a fresh dbt manifest for Cosmos, and the data folders.
+#   schema migrations, the `warehouse` pool (RIGHTSEND_WAREHOUSE_SLOTS slots), the admin's
+#   password for the simple auth manager, a fresh dbt manifest for Cosmos, and the data folders.
 # Idempotent: `docker compose up` runs it on every start.
 set -euo pipefail
 
@@ -12,7 +12,8 @@ PASSWORDS_FILE="${AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE:-/opt/airflo
 
 echo "rightsend init: Airflow $(airflow version)"
 airflow db migrate
-airflow pools set warehouse 1 "the one DuckDB writer"
+# Slots: 1 on DuckDB (one writer); more on Postgres, so mapped buckets run in parallel.
+airflow pools set warehouse "${RIGHTSEND_WAREHOUSE_SLOTS:-1}" "warehouse tasks: 1 slot on DuckDB (one writer); more on Postgres for parallel buckets"
 
 # The simple auth manager keeps users' passwords in a JSON file it only adds to: write ours.
 mkdir -p "$(dirname "$PASSWORDS_FILE")"

@@ -188,7 +188,7 @@ def post_purchase(inp: DecisionInputs, c: Campaign, t: Trigger, rules: Rules) ->
     recent = lines[(lines["ordered_at"] >= lo) & (lines["ordered_at"] < hi)]
     if recent.empty:
         return _empty()
-    last = recent.sort_values(["ordered_at", "order_id"]).groupby("customer_id").tail(1)
+    last = recent.sort_values(["ordered_at", "order_id", "sku"], kind="stable").groupby("customer_id").tail(1)
     products = inp.products
     stocked = products[
         products["is_published"].fillna(True).astype(bool)

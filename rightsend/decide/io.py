@@ -59,7 +59,11 @@ def _read(
     have = [c for c in wanted if c in set(_columns(con, schema, table))]
     if not have:
         return None
-    sql = f"select {', '.join(have)} from {qualified}" + (f" where {where}" if where else "")
+    # Sorted by every column: the decision must not depend on the order a table is scanned
+    # in, which differs between DuckDB and Postgres (ties, e.g. an order's lines, break the same).
+    sql = (
+        f"select {', '.join(have)} from {qualified}" + (f" where {where}" if where else "") + " order by all"
+    )
     return con.execute(sql, params or []).df()
 
 

@@ -114,7 +114,7 @@ def seed_warehouse(
     con.execute(
         "create or replace table ml.send_scores as select score_date, customer_id, channel,"
         " cast(best_local_hour as integer) best_local_hour, cast(p_engage as double) p_engage,"
-        " cast(p_by_hour as double[24]) p_by_hour, cast(channel_rank as integer) channel_rank,"
+        " cast(p_by_hour as double[]) p_by_hour, cast(channel_rank as integer) channel_rank,"
         " reason, model_version from _src"
     )
     con.unregister("_src")

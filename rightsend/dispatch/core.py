@@ -9,6 +9,7 @@ from typing import Any
 
 import pandas as pd
 
+from rightsend.buckets import in_bucket_sql, resolve
 from rightsend.config import Settings
 from rightsend.decide.io import contract_frame, ensure_queue_tables
 from rightsend.decide.rules import RULES_PATH, load_dispatch_config
@@ -16,13 +17,17 @@ from rightsend.dispatch.transports import ENV_BROKER_URL, Message, Transport, ma
 from rightsend.warehouse import connect
 
 
-def pending_messages(con: Any, run_date: dt.date) -> tuple[list[Message], int]:
-    """(messages of queue date D not yet in dispatch_log, count already logged)."""
+def pending_messages(
+    con: Any, run_date: dt.date, part: tuple[int, int] | None = None
+) -> tuple[list[Message], int]:
+    """(messages of queue date D not yet in dispatch_log, count already logged); with
+    ``part`` = (bucket, n), only those of the people in that bucket."""
+    in_bucket = in_bucket_sql("o.customer_id", *part) if part else "true"
     rows = con.execute(
-        """
+        f"""
         select o.*, d.message_id is not null as _done
         from queue.outbox o left join queue.dispatch_log d using (message_id)
-        where o.queue_date = ? and not o.is_holdout
+        where o.queue_date = ? and not o.is_holdout and {in_bucket}
         order by o.send_at_utc, o.message_id
         """,
         [run_date],
@@ -37,15 +42,21 @@ def pending_messages(con: Any, run_date: dt.date) -> tuple[list[Message], int]:
 
 
 def dispatch(
-    settings: Settings, run_date: str, transport: Transport | None = None, batch_size: int | None = None
+    settings: Settings,
+    run_date: str,
+    transport: Transport | None = None,
+    batch_size: int | None = None,
+    bucket: int | None = None,
+    buckets: int | None = None,
 ) -> dict[str, Any]:
+    part = resolve(bucket, buckets)
     cfg = load_dispatch_config(RULES_PATH)
     batch = batch_size or cfg.batch_size
     day = dt.date.fromisoformat(run_date)
     own = transport is None
     with connect(settings) as con:
         ensure_queue_tables(con)
-        todo, logged = pending_messages(con, day)
+        todo, logged = pending_messages(con, day, part)
         if transport is None:
             transport = make_transport(
                 os.environ.get(ENV_BROKER_URL), settings.output_dir / "broker",

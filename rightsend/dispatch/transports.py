@@ -2,7 +2,8 @@
 newly published or already there (broker-side dedup by message_id), with a broker ref.
 
 - file  (default, no service): append-only JSONL per queue date under out/broker/;
-        exactly once: ids already in the file are skipped, a torn last line is cut off.
+        exactly once: ids already in the file are skipped, a torn last line is cut off;
+        writers take turns on a file lock, so parallel bucket tasks may share a day's file.
 - redis: Redis Streams XADD to 'rightsend:messages'; exactly once: one Lua script does
         SADD rightsend:published <id> and XADDs only when the id was new (atomic).
 - amqp:  RabbitMQ durable queue, persistent messages, publisher confirms, message_id
@@ -12,6 +13,7 @@ newly published or already there (broker-side dedup by message_id), with a broke
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 from collections.abc import Sequence
@@ -44,54 +46,79 @@ def _body(message: Message) -> str:
 
 
 class FileTransport:
+    """Append-only JSONL per queue date; safe for several processes at once.
+
+    Each publish holds an exclusive ``flock`` on the file while it catches up on the
+    lines other processes appended since it last looked (their ids count as published),
+    appends its new lines and fsyncs them - so two bucket tasks publishing to the same
+    day at once never interleave lines, and a message id is written once whoever writes it.
+    A torn last line (a crash mid-write: live writers only unlock after whole lines) is cut.
+    """
+
     name = "file"
 
     def __init__(self, directory: Path):
         self.directory = Path(directory)
         self.seen: dict[Path, set[str]] = {}
+        self.read_to: dict[Path, int] = {}  # bytes of the file already parsed into seen
 
     def path_for(self, message: Message) -> Path:
         return self.directory / f"dt={message['queue_date']}" / "messages.jsonl"
 
-    def _open(self, path: Path) -> set[str]:
-        if path not in self.seen:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            ids: set[str] = set()
-            if path.exists():
-                data = path.read_bytes()
-                complete = data[: data.rfind(b"\n") + 1]
-                if len(complete) != len(data):  # torn write from a crash: cut it off
-                    with open(path, "r+b") as fh:
-                        fh.truncate(len(complete))
-                for line in complete.decode().splitlines():
-                    if line.strip():
-                        ids.add(json.loads(line)["message_id"])
-            self.seen[path] = ids
-        return self.seen[path]
+    def _catch_up(self, path: Path, fh: Any) -> set[str]:
+        """Ids in the file, reading only what was appended since the last call (lock held)."""
+        size = os.fstat(fh.fileno()).st_size
+        start = self.read_to.get(path, 0)
+        if size < start:  # the file was replaced or cut: read it again from the start
+            start = 0
+            self.seen.pop(path, None)
+        ids = self.seen.setdefault(path, set())
+        fh.seek(start)
+        data = fh.read()
+        complete = data[: data.rfind(b"\n") + 1]
+        if len(complete) != len(data):  # torn write from a crash: cut it off
+            fh.truncate(start + len(complete))
+        for line in complete.decode().splitlines():
+            if line.strip():
+                ids.add(json.loads(line)["message_id"])
+        self.read_to[path] = start + len(complete)
+        return ids
 
-    def publish(self, batch: Sequence[Message]) -> list[Outcome]:
+    def _append(self, path: Path, batch: Sequence[Message]) -> list[Outcome]:
+        path.parent.mkdir(parents=True, exist_ok=True)
         out: list[Outcome] = []
-        handles: dict[Path, Any] = {}
-        try:
+        with open(path, "a+b") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)  # released when the file is closed
+            seen = self._catch_up(path, fh)
+            lines = []
             for m in batch:
-                path = self.path_for(m)
-                seen = self._open(path)
                 if m["message_id"] in seen:
                     out.append(Outcome(m["message_id"], False, str(path)))
                     continue
-                fh = handles.get(path) or handles.setdefault(path, open(path, "a", encoding="utf-8"))  # noqa: SIM115
-                fh.write(_body(m) + "\n")
+                lines.append((_body(m) + "\n").encode())
                 seen.add(m["message_id"])
                 out.append(Outcome(m["message_id"], True, str(path)))
-        finally:
-            for fh in handles.values():
+            if lines:
+                fh.seek(0, os.SEEK_END)
+                fh.write(b"".join(lines))
                 fh.flush()
                 os.fsync(fh.fileno())
-                fh.close()
+                self.read_to[path] = fh.tell()
         return out
+
+    def publish(self, batch: Sequence[Message]) -> list[Outcome]:
+        by_path: dict[Path, list[int]] = {}
+        for i, m in enumerate(batch):
+            by_path.setdefault(self.path_for(m), []).append(i)
+        out: list[Outcome | None] = [None] * len(batch)
+        for path, rows in by_path.items():
+            for i, outcome in zip(rows, self._append(path, [batch[i] for i in rows]), strict=True):
+                out[i] = outcome
+        return [o for o in out if o is not None]
 
     def close(self) -> None:
         self.seen.clear()
+        self.read_to.clear()
 
 
 _XADD_ONCE = """

@@ -154,7 +154,7 @@ def apply_tombstones(con: duckdb.DuckDBPyConnection, erased_at: datetime | None 
             """
             insert into _erase_ids
             select distinct kind, value, request_id from (
-                select 'customer_id' kind, customer_id value, request_id from raw.consent_requests
+                select 'customer_id' kind, customer_id as value, request_id from raw.consent_requests
                 where request_type = 'erasure' union all
                 select 'email', email, request_id from raw.consent_requests where request_type = 'erasure'
                 union all

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import duckdb
+import pandas as pd
 
 from rightsend.ingest.erasure import TombstoneFilter
 from rightsend.ingest.landing import LandedFile
@@ -75,11 +76,18 @@ def parse_file(landed: LandedFile, tombstones: TombstoneFilter) -> ParsedFile:
 
 
 def _append(con: duckdb.DuckDBPyConnection, table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
-    # One buffered statement per table; values are already validated and normalised, and
-    # DuckDB casts them to the column types (amounts arrive as text so decimals are exact).
-    if rows:
-        with con.appender(table, columns=list(columns)) as appender:
-            appender.append_rows(rows)
+    # One bulk statement per table through a registered frame (works the same on the
+    # DuckDB file and on an attached Postgres warehouse); values are already validated and
+    # normalised, and the insert casts them to the column types (amounts arrive as text so
+    # decimals are exact).
+    if not rows:
+        return
+    frame = pd.DataFrame.from_records(rows, columns=list(columns)).astype(object)
+    con.register("_rows", frame)
+    try:
+        con.execute(f"insert into {table} ({', '.join(columns)}) select * from _rows")
+    finally:
+        con.unregister("_rows")
 
 
 def _write(

@@ -69,12 +69,15 @@ smoke_second()
 """
 
 
-def _config(tmp_path: Path, name: str, dags_folder: Path | None = None) -> stack.StackConfig:
+def _config(
+    tmp_path: Path, name: str, dags_folder: Path | None = None, warehouse_env: dict[str, str] | None = None
+) -> stack.StackConfig:
     base = stack.StackConfig.from_env(home=tmp_path / "airflow")
     settings = Settings(
         landing_dir=tmp_path / "landing",
         output_dir=tmp_path / "out",
         warehouse_path=tmp_path / "warehouse" / "rightsend.duckdb",
+        target="postgres" if warehouse_env else "duckdb",
     )
     cfg = stack.StackConfig(
         home=tmp_path / "airflow",
@@ -94,6 +97,7 @@ def _config(tmp_path: Path, name: str, dags_folder: Path | None = None) -> stack
             "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
             # parse once: nothing changes the DAG files during the test (saves the 2 shared cores)
             "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "600",
+            **(warehouse_env or {}),
         },
     )
     if dags_folder:
@@ -167,16 +171,54 @@ def test_asset_chain_runs_on_the_celery_stack(tmp_path: Path, running_stack):
     assert (cfg.settings.output_dir / f"smoke-{run_date}.txt").read_text().endswith(run_date)
 
 
-def test_daily_chain_runs_on_the_celery_stack(tmp_path: Path, running_stack):
-    """ingest -> build (Cosmos dbt) -> train -> daily through the scheduler, Assets and Celery."""
+@pytest.fixture
+def postgres_warehouse(monkeypatch):
+    """A fresh Postgres warehouse database (dropped afterwards) and the settings that select it."""
+    import psycopg2
+
+    base = stack.StackConfig.from_env()
+    name = f"rightsend_warehouse_stack_{os.getpid()}"
+    try:
+        admin = psycopg2.connect(
+            host=base.pg_host, port=base.pg_port, user=base.pg_user, password=base.pg_password or None,
+            dbname="postgres", connect_timeout=3,
+        )  # fmt: skip
+    except Exception as error:  # noqa: BLE001
+        pytest.skip(f"Postgres unreachable: {str(error).strip()}")
+    admin.autocommit = True
+    with admin.cursor() as cur:
+        cur.execute(f"drop database if exists {name} with (force)")
+        cur.execute(f"create database {name}")
+    # Two slots: the mapped bucket tasks may run side by side on the worker (concurrency 2).
+    monkeypatch.setenv("RIGHTSEND_WAREHOUSE_SLOTS", "2")
+    yield {
+        "RIGHTSEND_PG_HOST": base.pg_host,
+        "RIGHTSEND_PG_PORT": str(base.pg_port),
+        "RIGHTSEND_PG_USER": base.pg_user,
+        "RIGHTSEND_PG_PASSWORD": base.pg_password or "",
+        "RIGHTSEND_PG_DBNAME": name,
+        "RIGHTSEND_WAREHOUSE_SLOTS": "2",
+    }
+    with admin.cursor() as cur:
+        cur.execute(f"drop database if exists {name} with (force)")
+    admin.close()
+
+
+def test_daily_chain_runs_on_the_celery_stack(tmp_path: Path, running_stack, postgres_warehouse):
+    """ingest -> build (Cosmos dbt) -> train -> daily through the scheduler, Assets and Celery,
+    on the Postgres warehouse, with scoring and dispatch mapped over buckets and two pool slots."""
+    import psycopg2
+
     from rightsend import demo
+    from rightsend.buckets import bucket_count
 
     run_date = _yesterday()
-    cfg = _config(tmp_path, "chain")
+    cfg = _config(tmp_path, "chain", warehouse_env=postgres_warehouse)
     started = time.monotonic()
     demo.generate(cfg.settings.landing_dir, customers=150, days=30, end_date=run_date, seed=3)
     client = running_stack(cfg)
     print(f"stack healthy after {time.monotonic() - started:.0f}s")
+    assert {p["name"]: p["slots"] for p in client.get("/pools")["pools"]}["warehouse"] == 2
 
     since = datetime.now(UTC)
     run = stack.trigger_chain(client, run_date)
@@ -188,6 +230,14 @@ def test_daily_chain_runs_on_the_celery_stack(tmp_path: Path, running_stack):
         pytest.fail(f"{error}\n{logs}")
     print(f"chain done after {time.monotonic() - started:.0f}s")
     _assert_chain_succeeded(client, cfg, runs, stack.CHAIN)
+
+    daily = stack.task_instances(client, "rightsend_daily", runs["rightsend_daily"]["dag_run_id"])
+    for mapped in ("score", "dispatch"):
+        indexes = sorted(t["map_index"] for t in daily if t["task_id"] == mapped)
+        assert indexes == list(range(bucket_count())), f"{mapped} was not mapped over the buckets"
+    scored = sorted((t["start_date"], t["end_date"]) for t in daily if t["task_id"] == "score")
+    overlaps = sum(later[0] < earlier[1] for earlier, later in zip(scored, scored[1:], strict=False))
+    print(f"score buckets running side by side: {overlaps} of {len(scored) - 1} neighbours overlapped")
 
     out = cfg.settings.output_dir
     for path in (
@@ -201,3 +251,20 @@ def test_daily_chain_runs_on_the_celery_stack(tmp_path: Path, running_stack):
     for stage in ("ingest", "build", "train", "score", "decide", "dispatch", "exports"):
         assert stage in summary, f"summary.json has no {stage} section"
     assert summary["build"]["models_built"] > 0
+
+    # The warehouse is Postgres: no DuckDB file, and the day's rows are in the database.
+    assert not cfg.settings.warehouse_path.exists()
+    with open(out / "queue" / f"dt={run_date}" / "messages.csv") as handle:
+        queued = sum(1 for _ in handle) - 1
+    params = {
+        k.removeprefix("RIGHTSEND_PG_").lower(): v for k, v in postgres_warehouse.items() if "_PG_" in k
+    }
+    conn = psycopg2.connect(**{**params, "password": params["password"] or None})
+    with conn, conn.cursor() as cur:
+        cur.execute(
+            "select count(distinct customer_id) from ml.send_scores where score_date = %s", (run_date,)
+        )
+        assert cur.fetchone()[0] == summary["score"]["people_scored"]
+        cur.execute("select count(*) from queue.outbox where queue_date = %s", (run_date,))
+        assert cur.fetchone()[0] == queued > 0
+    conn.close()

@@ -183,9 +183,9 @@ def test_compose_secrets_come_from_the_environment(compose: dict[str, Any], comm
 
 
 def test_init_creates_the_warehouse_pool_and_is_wired(compose: dict[str, Any]):
-    name, slots, _ = stack.WAREHOUSE_POOL
+    name, slots_setting, _ = stack.WAREHOUSE_POOL
     script = INIT_SCRIPT.read_text()
-    assert f"airflow pools set {name} {slots} " in script
+    assert f'airflow pools set {name} "${{{slots_setting}:-1}}" ' in script
     assert "airflow db migrate" in script and "dbt parse" in script
     command = compose["services"]["airflow-init"]["command"]
     assert command[-1] == "/opt/rightsend/" + str(INIT_SCRIPT.relative_to(PROJECT_ROOT))

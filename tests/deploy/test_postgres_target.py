@@ -1,18 +1,19 @@
-"""The dbt project on a Postgres warehouse gives the same marts as on DuckDB.
+"""One setting, RIGHTSEND_TARGET=postgres, moves the whole warehouse to Postgres.
 
-A small demo is ingested into DuckDB (rightsend.ingest), the Python-owned schemas (raw, ops,
-queue) are copied into a fresh Postgres database (same DDL from include/sql, rows by COPY),
-then `dbt build` runs on both targets - `duckdb` and `postgres` of dbt_project/profiles.yml -
-and every table of the marts schema is compared row for row (sorted, floats rounded): any
-difference, or any node failing on Postgres, fails the test.
-Each build writes to its own target path, so the project's dbt_project/target is untouched.
+The same small demo goes through the daily chain twice:
+- on Postgres, with `rightsend run` (Airflow, Cosmos's dbt tasks, every Python stage) and
+  RIGHTSEND_TARGET=postgres, into a fresh database of its own;
+- on DuckDB (the default), stage by stage in a subprocess, as the reference.
+Then every marts table must be equal row for row (sorted, floats rounded), the queue file
+identical, erased people in no Postgres table, and a re-run on Postgres must load no file
+twice and publish no message twice. Any difference fails the test.
 """
 
 from __future__ import annotations
 
 import contextlib
 import csv
-import io
+import gzip
 import json
 import math
 import os
@@ -25,28 +26,12 @@ from typing import Any
 
 import pytest
 
-from rightsend.config import DBT_PROJECT_DIR, INCLUDE_DIR, Settings
-
-
-def _load_portability():
-    """include/deploy/dbt_portability.py (include/ is not a package)."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location(
-        "dbt_portability", INCLUDE_DIR / "deploy" / "dbt_portability.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-portability = _load_portability()
+from rightsend.config import PROJECT_ROOT, Settings
 
 pytestmark = [pytest.mark.integration, pytest.mark.services, pytest.mark.timeout(900)]
 
 RUN_DATE = "2026-11-20"
 DATABASE = f"rightsend_warehouse_test_{os.getpid()}"  # several sessions may run at once
-COPIED_SCHEMAS = ("raw", "ops", "queue")
 DIGITS = 6
 
 
@@ -79,126 +64,6 @@ def pg_database():
     yield DATABASE
     with contextlib.closing(_pg()) as admin, admin.cursor() as cur:
         cur.execute(f"drop database if exists {DATABASE} with (force)")
-
-
-# -- copy DuckDB -> Postgres -----------------------------------------------------------------
-def _pg_array(values: list[Any]) -> str:
-    def item(value: Any) -> str:
-        if value is None:
-            return "NULL"
-        text = str(value).replace("\\", "\\\\").replace('"', '\\"')
-        return f'"{text}"'
-
-    return "{" + ",".join(item(v) for v in values) + "}"
-
-
-def _csv_value(value: Any) -> Any:
-    if value is None:
-        return r"\N"
-    if isinstance(value, bool):
-        return "t" if value else "f"
-    if isinstance(value, list):
-        return _pg_array(value)
-    if isinstance(value, dict):
-        return json.dumps(value)
-    if isinstance(value, (datetime, date, time)):
-        return value.isoformat()
-    return value
-
-
-_SCALAR_TYPES = {
-    "VARCHAR": "text",
-    "BOOLEAN": "boolean",
-    "TINYINT": "smallint",
-    "SMALLINT": "smallint",
-    "INTEGER": "integer",
-    "BIGINT": "bigint",
-    "HUGEINT": "numeric",
-    "UBIGINT": "numeric",
-    "DOUBLE": "double precision",
-    "FLOAT": "real",
-    "DATE": "date",
-    "TIME": "time",
-    "TIMESTAMP": "timestamp",
-    "TIMESTAMP WITH TIME ZONE": "timestamptz",
-    "INTERVAL": "interval",
-    "JSON": "json",
-    "UUID": "uuid",
-    "BLOB": "bytea",
-}
-
-
-def pg_type(duckdb_type: str) -> str:
-    """The Postgres column type for a DuckDB one (lists become arrays, structs and maps json)."""
-    if duckdb_type.endswith("[]"):
-        return pg_type(duckdb_type[:-2]) + "[]"
-    if duckdb_type.startswith(("DECIMAL", "NUMERIC")):
-        return duckdb_type.replace("DECIMAL", "numeric")
-    if duckdb_type.startswith(("STRUCT", "MAP")):
-        return "json"
-    return _SCALAR_TYPES[duckdb_type]
-
-
-def copy_schemas(duckdb_path: Path, dbname: str, schemas: tuple[str, ...] = COPIED_SCHEMAS) -> dict[str, int]:
-    """Create every table of the Python-owned schemas in Postgres (types mapped from DuckDB's
-    catalog; include/sql's DDL is DuckDB dialect) and COPY every row over."""
-    import duckdb
-
-    copied: dict[str, int] = {}
-    source = duckdb.connect(str(duckdb_path), read_only=True)
-    with contextlib.closing(source), contextlib.closing(_pg(dbname)) as target, target.cursor() as cur:
-        tables = source.execute(
-            "select table_schema, table_name from information_schema.tables "
-            "where table_schema in (select unnest(?)) and table_type = 'BASE TABLE' order by 1, 2",
-            [list(schemas)],
-        ).fetchall()
-        for schema, table in tables:
-            columns = source.execute(
-                "select column_name, data_type from information_schema.columns "
-                "where table_schema = ? and table_name = ? order by ordinal_position",
-                [schema, table],
-            ).fetchall()
-            cur.execute(f'create schema if not exists "{schema}"')
-            definition = ", ".join(f'"{name}" {pg_type(kind)}' for name, kind in columns)
-            cur.execute(f'create table "{schema}"."{table}" ({definition})')
-            result = source.execute(f'select * from "{schema}"."{table}"')
-            buffer = io.StringIO()
-            writer = csv.writer(buffer)
-            rows = result.fetchall()
-            for row in rows:
-                writer.writerow([_csv_value(v) for v in row])
-            buffer.seek(0)
-            column_list = ", ".join(f'"{name}"' for name, _ in columns)
-            cur.copy_expert(
-                f'copy "{schema}"."{table}" ({column_list}) from stdin with (format csv, null \'\\N\')',
-                buffer,
-            )
-            copied[f"{schema}.{table}"] = len(rows)
-    return copied
-
-
-# -- dbt ---------------------------------------------------------------------------------------
-def dbt_build(target: str, target_path: Path, env: dict[str, str]) -> tuple[bool, list[dict[str, Any]], str]:
-    """`dbt build` on a target, in its own target path; (success, node results, output tail)."""
-    dbt = str(Path(sys.executable).with_name("dbt"))
-    args = [
-        dbt, "build", "--target", target,
-        "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-        "--target-path", str(target_path), "--log-path", str(target_path / "logs"),
-        "--vars", json.dumps({"run_date": RUN_DATE}), "--no-partial-parse",
-    ]  # fmt: skip
-    done = subprocess.run(args, env=env, capture_output=True, text=True, timeout=600)
-    results_file = target_path / "run_results.json"
-    results = json.loads(results_file.read_text())["results"] if results_file.exists() else []
-    return done.returncode == 0, results, (done.stdout + done.stderr)[-4000:]
-
-
-def failures(results: list[dict[str, Any]]) -> dict[str, str]:
-    return {
-        r["unique_id"]: " ".join(str(r.get("message") or "").split())[:300]
-        for r in results
-        if r["status"] in {"error", "fail"}
-    }
 
 
 # -- comparing ---------------------------------------------------------------------------------
@@ -252,40 +117,75 @@ def postgres_table(dbname: str, schema: str, name: str, columns: list[str]) -> l
         return [tuple(normalise(v) for v in row) for row in cur.fetchall()]
 
 
-def test_marts_are_equal_on_duckdb_and_postgres(tmp_path: Path, pg_database: str):
-    from rightsend import demo, ingest
+# -- running the chain -------------------------------------------------------------------------
+REFERENCE_CHAIN = """
+import sys
+from models_ml import predict, train
+from rightsend import decide, dispatch, exports, ingest, transform
+from rightsend.config import Settings
+settings, day = Settings.from_env(), sys.argv[1]
+for stage in (ingest.run, transform.build, train.run, predict.run, decide.run, dispatch.run, exports.run):
+    stage(settings, day)
+"""
 
-    settings = Settings(
-        landing_dir=tmp_path / "landing",
-        output_dir=tmp_path / "out",
-        warehouse_path=tmp_path / "warehouse" / "rightsend.duckdb",
-    )
-    demo.generate(settings.landing_dir, customers=150, days=30, end_date=RUN_DATE, seed=3)
-    ingest.run(settings, RUN_DATE)
-    copied = copy_schemas(settings.warehouse_path, pg_database)
-    assert copied["raw.customers"] > 0 and copied["raw.orders"] > 0
 
+def _env(root: Path, target: str, dbname: str) -> dict[str, str]:
     params = _pg_params()
+    settings = Settings(
+        root / "landing", root / target / "out", root / target / "warehouse" / "rightsend.duckdb"
+    )
     env = {
         **os.environ,
         **settings.as_env(),
+        "RIGHTSEND_TARGET": target,
         "RIGHTSEND_PG_HOST": params["host"],
         "RIGHTSEND_PG_PORT": str(params["port"]),
         "RIGHTSEND_PG_USER": params["user"],
         "RIGHTSEND_PG_PASSWORD": params["password"] or "",
-        "RIGHTSEND_PG_DBNAME": pg_database,
+        "RIGHTSEND_PG_DBNAME": dbname,
+        "RIGHTSEND_AIRFLOW_HOME": str(root / target / "airflow"),
+        "RIGHTSEND_BROKER_URL": "",
         "DO_NOT_TRACK": "1",
     }
-    ok_duck, results_duck, log_duck = dbt_build("duckdb", tmp_path / "target-duckdb", env)
-    assert ok_duck, f"dbt build on DuckDB failed: {failures(results_duck)}\n{log_duck}"
-    ok_pg, results_pg, log_pg = dbt_build("postgres", tmp_path / "target-postgres", env)
-    problems = [
-        f"dbt build --target postgres: {node}: {message}" for node, message in failures(results_pg).items()
-    ]
-    if not ok_pg and not problems:
-        problems.append(f"dbt build --target postgres failed:\n{log_pg}")
+    env.pop("AIRFLOW_HOME", None)
+    env.pop("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", None)
+    return env
 
-    marts = duckdb_tables(settings.warehouse_path, "marts")
+
+def _python(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    done = subprocess.run(
+        [sys.executable, *args], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=900
+    )
+    assert done.returncode == 0, f"{' '.join(args[:3])} failed:\n{(done.stdout + done.stderr)[-4000:]}"
+    return done
+
+
+def _queue(out: Path) -> list[dict[str, str]]:
+    with open(out / "queue" / f"dt={RUN_DATE}" / "messages.csv", newline="") as handle:
+        return sorted(csv.DictReader(handle), key=lambda row: row["message_id"])
+
+
+def _erased_emails(root: Path) -> set[str]:
+    requests = []
+    for path in sorted((root / "landing" / "consent").rglob("*.*json*")):
+        opener = gzip.open if path.suffix == ".gz" else open
+        with opener(path, "rt", encoding="utf-8-sig") as handle:
+            text = handle.read().strip()
+        values = json.loads(text) if text.startswith("[") else [json.loads(x) for x in text.splitlines() if x]
+        requests += [r for r in values if r.get("type") == "erasure"]
+    return {str(r["email"]).strip().lower() for r in requests if r.get("email")}
+
+
+def test_the_daily_chain_on_postgres_equals_duckdb(tmp_path: Path, pg_database: str):
+    pg_env = _env(tmp_path, "postgres", pg_database)
+    duck_env = _env(tmp_path, "duckdb", pg_database)
+    _python(["-m", "rightsend.cli", "demo", "--customers", "150", "--days", "30", "--end-date", RUN_DATE,
+             "--seed", "3", "--landing", str(tmp_path / "landing")], duck_env)  # fmt: skip
+    _python(["-c", REFERENCE_CHAIN, RUN_DATE], {**duck_env, "DBT_TARGET_PATH": str(tmp_path / "dbt-target")})
+    _python(["-m", "rightsend.cli", "run", "--date", RUN_DATE], pg_env)  # exits non-zero on any failed task
+
+    problems: list[str] = []
+    marts = duckdb_tables(Path(duck_env["RIGHTSEND_WAREHOUSE"]), "marts")
     assert {"dim_customers", "fct_orders", "mart_customer_rfm"} <= set(marts)
     for name, (columns, duck_rows) in sorted(marts.items()):
         pg_rows = postgres_table(pg_database, "marts", name, columns)
@@ -301,16 +201,55 @@ def test_marts_are_equal_on_duckdb_and_postgres(tmp_path: Path, pg_database: str
                 differing = {c: (d, p) for c, d, p in zip(columns, duck_row, pg_row, strict=True) if d != p}
                 problems.append(f"marts.{name}: first differing row, columns (duckdb, postgres): {differing}")
                 break
-    if problems:
-        # Any difference fails; the scan of DuckDB-only SQL (constructs that compile the same
-        # on both targets, i.e. not adapter-dispatched) only helps to explain it.
-        scanned = {
-            **portability.scan(
-                tmp_path / "target-duckdb" / "compiled", tmp_path / "target-postgres" / "compiled"
-            ),
-            **portability.scan_yaml_types(DBT_PROJECT_DIR),
-        }
-        report = "DuckDB / Postgres parity:\n  " + "\n  ".join(problems)
-        if scanned:
-            report += f"\nDuckDB-only SQL to port:\n{portability.describe(scanned)}"
-        pytest.fail(report)
+    assert problems == [], "DuckDB / Postgres parity:\n  " + "\n  ".join(problems)
+
+    # Every Python stage wrote Postgres, not a DuckDB file beside it.
+    assert not Path(pg_env["RIGHTSEND_WAREHOUSE"]).exists()
+    with contextlib.closing(_pg(pg_database)) as conn, conn.cursor() as cur:
+        cur.execute("select count(*) from ops.manifest where status = 'loaded'")
+        loaded_files = cur.fetchone()[0]
+        cur.execute("select count(*) from ml.send_scores")
+        scores = cur.fetchone()[0]
+        cur.execute("select count(*) from queue.outbox where queue_date = %s", (RUN_DATE,))
+        outbox = cur.fetchone()[0]
+    assert loaded_files > 100 and scores > 0 and outbox > 0
+
+    pg_queue, duck_queue = (
+        _queue(Path(pg_env["RIGHTSEND_OUTPUT_DIR"])),
+        _queue(Path(duck_env["RIGHTSEND_OUTPUT_DIR"])),
+    )
+    assert len(pg_queue) == outbox
+    assert pg_queue == duck_queue
+
+    # Erased people are in no text column of any Postgres table.
+    erased = _erased_emails(tmp_path)
+    assert erased, "the demo should contain erasure requests"
+    found = []
+    with contextlib.closing(_pg(pg_database)) as conn, conn.cursor() as cur:
+        cur.execute(
+            "select table_schema, table_name, column_name from information_schema.columns "
+            "where data_type in ('character varying', 'text') "
+            "and table_schema not in ('information_schema', 'pg_catalog')"
+        )
+        for schema, table, column in cur.fetchall():
+            cur.execute(
+                f'select count(*) from "{schema}"."{table}" where lower("{column}") = any(%s)',
+                (sorted(erased),),
+            )
+            if hits := cur.fetchone()[0]:
+                found.append(f"{schema}.{table}.{column}: {hits}")
+    assert found == []
+
+    # A re-run on Postgres loads nothing twice and publishes nothing twice.
+    _python(["-m", "rightsend.cli", "run", "--date", RUN_DATE], pg_env)
+    with contextlib.closing(_pg(pg_database)) as conn, conn.cursor() as cur:
+        cur.execute("select count(*) from ops.manifest where status = 'loaded'")
+        assert cur.fetchone()[0] == loaded_files
+        cur.execute(
+            "select count(*), count(distinct message_id) from queue.outbox where queue_date = %s", (RUN_DATE,)
+        )
+        assert cur.fetchone() == (outbox, outbox)
+        cur.execute("select count(*), count(distinct message_id) from queue.dispatch_log")
+        published, distinct = cur.fetchone()
+    assert published == distinct == sum(row["is_holdout"] == "false" for row in pg_queue)
+    assert _queue(Path(pg_env["RIGHTSEND_OUTPUT_DIR"])) == pg_queue
