@@ -94,7 +94,14 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory):
                 "insert into raw.web_events (event_id, event_type, occurred_at, anonymous_id, session_id,"
                 " customer_id, _file, _line, _dt, _loaded_at) values ('w-late-2', 'session_start',"
                 " '2026-11-20 09:00:00', 'anon-late', 's10', '1001', 'web/dt=2026-11-20/late.ndjson', 1,"
-                " '2026-11-14', '2026-11-20')"
+                " '2026-11-14', '2026-11-20 06:00:00')"
+            )
+            # a late file for an old day: a second delivery report of bob's m2, without custom args
+            con.execute(
+                "insert into raw.email_events (sg_event_id, email, event, occurred_at, sg_message_id,"
+                " sg_machine_open, _file, _line, _dt, _loaded_at) values ('e-late', 'bob@example.com', 'delivered',"
+                " '2026-11-16 20:00:00', 'm2.filter0', null, 'email/dt=2026-11-16/late.json', 1, '2026-11-16',"
+                " '2026-11-20 06:00:00')"
             )
             con.executemany(
                 "insert into ops.erasure_tombstones values (?, ?, 'r-erin', '2026-11-20 10:00:00')",
@@ -154,6 +161,14 @@ def test_consent_and_time_zone(warehouse):
     assert bool(people.loc["1003", "has_sms_consent"]) is False  # STOP after the Shopify snapshot
     assert bool(people.loc["1002", "has_email_consent"]) is True  # opt-in request after Shopify's "no"
     assert bool(people.loc["1002", "is_email_deliverable"]) is True  # bounce before that opt-in
+
+
+def test_incremental_build_picks_up_a_late_event_for_an_old_send(warehouse):
+    events = query(
+        warehouse,
+        "select campaign_id, message_id from marts.fct_message_events where event_id = 'email:e-late'",
+    )
+    assert events.values.tolist() == [["welcome", "msg-2"]]  # filled from the send, built a day earlier
 
 
 def test_machine_open_is_not_engagement(warehouse):

@@ -1,5 +1,5 @@
 -- One row per person: their IANA time zone, from the latest push device registration that
--- carried one, else the latest browser time zone on the storefront, else their address
+-- carried a valid one, else the latest valid browser time zone on the storefront, else their address
 -- (country + province, else country, from the timezone_by_region seed), else UTC.
 with
 
@@ -15,15 +15,11 @@ identifiers as (
 
 ),
 
-push_events as (
+-- each identifier's latest device registration / storefront event with a valid zone, kept
+-- incrementally (int_identifier_sightings), instead of every event since the beginning
+sightings as (
 
-    select * from {{ ref('stg_push__events') }}
-
-),
-
-web_events as (
-
-    select * from {{ ref('stg_web__events') }}
+    select * from {{ ref('int_identifier_sightings') }}
 
 ),
 
@@ -33,29 +29,20 @@ timezone_by_region as (
 
 ),
 
-valid_timezones as (
-
-    select name as timezone from pg_timezone_names()
-
-),
-
 device_timezones_ranked as (
 
     select
         identifiers.customer_id,
-        push_events.timezone,
+        sightings.device_timezone as timezone,
         row_number() over (
             partition by identifiers.customer_id
-            order by push_events.occurred_at desc, push_events.event_id desc
+            order by sightings.device_timezone_at desc, sightings.device_timezone_event_id desc
         ) as row_rank
-    from push_events
+    from sightings
     inner join identifiers
-        on identifiers.identifier_type = 'device_token'
-        and push_events.device_token = identifiers.identifier_value
-    where
-        push_events.push_event = 'device_registered'
-        and push_events.timezone in (select timezone from valid_timezones)
-        and push_events.occurred_at <= {{ run_end_at() }}
+        on sightings.identifier_type = identifiers.identifier_type
+        and sightings.identifier_value = identifiers.identifier_value
+    where sightings.identifier_type = 'device_token' and sightings.device_timezone is not null
 
 ),
 
@@ -66,40 +53,22 @@ device_timezones as (
 
 ),
 
-web_events_resolved as (
-
-    select
-        coalesce(by_id.customer_id, by_email.customer_id, by_anonymous_id.customer_id) as customer_id,
-        web_events.timezone,
-        web_events.occurred_at,
-        web_events.event_id
-    from web_events
-    left join identifiers as by_id
-        on by_id.identifier_type = 'customer_id'
-        and web_events.source_customer_id = by_id.identifier_value
-    left join identifiers as by_email
-        on by_email.identifier_type = 'email'
-        and web_events.email = by_email.identifier_value
-    left join identifiers as by_anonymous_id
-        on by_anonymous_id.identifier_type = 'anonymous_id'
-        and web_events.anonymous_id = by_anonymous_id.identifier_value
-    where
-        web_events.timezone in (select timezone from valid_timezones)
-        and web_events.occurred_at <= {{ run_end_at() }}
-
-),
-
+-- a storefront event's person is found through its customer id, else its email, else its
+-- anonymous id: the zone is kept on that identifier
 browser_timezones_ranked as (
 
     select
-        customer_id,
-        timezone,
+        identifiers.customer_id,
+        sightings.browser_timezone as timezone,
         row_number() over (
-            partition by customer_id
-            order by occurred_at desc, event_id desc
+            partition by identifiers.customer_id
+            order by sightings.browser_timezone_at desc, sightings.browser_timezone_event_id desc
         ) as row_rank
-    from web_events_resolved
-    where customer_id is not null
+    from sightings
+    inner join identifiers
+        on sightings.identifier_type = identifiers.identifier_type
+        and sightings.identifier_value = identifiers.identifier_value
+    where sightings.browser_timezone is not null
 
 ),
 

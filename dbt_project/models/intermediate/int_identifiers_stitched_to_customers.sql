@@ -25,36 +25,6 @@ order_lines as (
 
 ),
 
-email_events as (
-
-    select * from {{ ref('stg_sendgrid__email_events') }}
-
-),
-
-sms_messages as (
-
-    select * from {{ ref('stg_twilio__messages') }}
-
-),
-
-sms_clicks as (
-
-    select * from {{ ref('stg_twilio__link_clicks') }}
-
-),
-
-push_events as (
-
-    select * from {{ ref('stg_push__events') }}
-
-),
-
-web_events as (
-
-    select * from {{ ref('stg_web__events') }}
-
-),
-
 consent_requests as (
 
     select * from {{ ref('stg_consent__requests') }}
@@ -122,33 +92,29 @@ owned_contacts as (
 
 ),
 
+-- identifiers seen in the event sources (rules 2 and 4), kept incrementally
+sightings as (
+
+    select * from {{ ref('int_identifier_sightings') }}
+
+),
+
 seen_identifiers as (
 
     select 'customer_id' as identifier_type, source_customer_id as identifier_value from customers
-    union
-    select 'customer_id', source_customer_id from web_events where source_customer_id is not null
-    union
-    select 'customer_id', source_customer_id from push_events where source_customer_id is not null
     union
     select 'customer_id', source_customer_id from consent_requests where source_customer_id is not null
     union
     select 'email', email from customers where email is not null
     union
-    select 'email', email from email_events where email is not null
-    union
-    select 'email', email from web_events where email is not null
-    union
-    select 'email', email from push_events where email is not null
-    union
     select 'email', email from consent_requests where email is not null
     union
     select 'phone', phone from customers where phone is not null
     union
-    select 'phone', customer_phone from sms_messages where customer_phone is not null
-    union
-    select 'phone', customer_phone from sms_clicks where customer_phone is not null
-    union
     select 'phone', phone from consent_requests where phone is not null
+    union
+    select identifier_type, identifier_value from sightings
+    where identifier_type in ('customer_id', 'email', 'phone')
 
 ),
 
@@ -284,55 +250,16 @@ contact_identifiers as (
 
 ),
 
--- rule 4
-login_links as (
-
-    select
-        'device_token' as identifier_type,
-        device_token as identifier_value,
-        case when source_customer_id is not null then 'customer_id' else 'email' end as parent_type,
-        coalesce(source_customer_id, email) as parent_value,
-        occurred_at,
-        event_id
-    from push_events
-    where
-        device_token is not null
-        and coalesce(source_customer_id, email) is not null
-        and occurred_at <= {{ run_end_at() }}
-
-    union all
-
-    select
-        'anonymous_id' as identifier_type,
-        anonymous_id as identifier_value,
-        case when source_customer_id is not null then 'customer_id' else 'email' end as parent_type,
-        coalesce(source_customer_id, email) as parent_value,
-        occurred_at,
-        event_id
-    from web_events
-    where
-        anonymous_id is not null
-        and coalesce(source_customer_id, email) is not null
-        and occurred_at <= {{ run_end_at() }}
-
-),
-
-latest_login_links_ranked as (
-
-    select
-        *,
-        row_number() over (
-            partition by identifier_type, identifier_value
-            order by occurred_at desc, event_id desc
-        ) as row_rank
-    from login_links
-
-),
-
+-- rule 4: the latest event on a device token / anonymous id that names a person
 latest_login_links as (
 
-    select * from latest_login_links_ranked
-    where row_rank = 1
+    select
+        identifier_type,
+        identifier_value,
+        login_parent_type as parent_type,
+        login_parent_value as parent_value
+    from sightings
+    where login_at is not null
 
 ),
 

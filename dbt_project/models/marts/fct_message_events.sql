@@ -4,14 +4,29 @@
         unique_key='event_id',
         incremental_strategy='delete+insert',
         on_schema_change='fail',
-        post_hook=["{{ delete_erased_rows() }}"],
+        pre_hook=[
+            "{{ watermark_table_sql() }}",
+            "{{ note_watermark_sql([source('sendgrid', 'email_events'), source('twilio', 'sms_messages'), source('twilio', 'sms_clicks'), source('push', 'push_events')]) }}",
+        ],
+        post_hook=[
+            "{{ delete_erased_rows() }}",
+            "{{ commit_watermark_sql() }}",
+            "{{ prune_watermarks_sql() }}",
+        ],
     )
 }}
 
+-- depends_on: {{ ref('int_identifier_assignments') }}
 -- One row per deduplicated channel event (email, sms, push) of a known person.
--- Incremental: each run recomputes the events and writes only rows that are new or changed
--- (e.g. a person resolved differently after a login), so it always equals a full refresh;
--- rows of erased persons are deleted by the post-hook.
+-- Incremental: a build re-derives only the events it touches - raw rows loaded after the
+-- newest load its last build saw (intermediate.incremental_watermarks; late files for old
+-- dt= partitions included), events that
+-- became due because D moved on, events naming an identifier whose person changed since the
+-- last build (int_identifier_assignments), and every event of a send one of those belongs to
+-- (a send's campaign and message fill its later events) - so it grows with the new day and
+-- equals a full refresh; rows of erased persons are deleted by the post-hook.
+{%- set loaded_since = committed_watermark() %}
+{%- set due_since = incremental_watermark('occurred_at') %}
 with
 
 identifiers as (
@@ -20,27 +35,203 @@ identifiers as (
 
 ),
 
+{% if is_incremental() %}
+changed_identifiers as (
+
+    select identifier_type, identifier_value
+    from {{ ref('int_identifier_assignments') }}
+    where assigned_at >= {{ due_since }}
+
+),
+
+raw_clicks as (
+
+    select
+        *,
+        md5(
+            coalesce(sms_sid, '') || '|' || coalesce(to_number, '') || '|'
+            || coalesce(link, '') || '|' || cast(clicked_at as varchar)
+        ) as click_key
+    from {{ source('twilio', 'sms_clicks') }}
+
+),
+
+-- the raw keys of the events this build touches (identifiers are compared as ingestion
+-- stores them, normalised at the edge, so the raw columns need no per-row expression)
+touched_email_keys as (
+
+    select sg_event_id as raw_key from {{ source('sendgrid', 'email_events') }}
+    where _loaded_at > {{ loaded_since }}
+    union
+    select sg_event_id from {{ source('sendgrid', 'email_events') }}
+    where occurred_at >= {{ due_since }}
+    union
+    select sg_event_id from {{ source('sendgrid', 'email_events') }}
+    where email in (
+        select identifier_value from changed_identifiers where identifier_type = 'email'
+    )
+
+),
+
+touched_sms_keys as (
+
+    select sid as raw_key from {{ source('twilio', 'sms_messages') }}
+    where _loaded_at > {{ loaded_since }}
+    union
+    select sid from {{ source('twilio', 'sms_messages') }}
+    where sent_at >= {{ due_since }}
+    union
+    select sid from {{ source('twilio', 'sms_messages') }}
+    where
+        to_number in (select identifier_value from changed_identifiers where identifier_type = 'phone')
+        or from_number in (select identifier_value from changed_identifiers where identifier_type = 'phone')
+
+),
+
+touched_click_keys as (
+
+    select click_key as raw_key from raw_clicks
+    where
+        _loaded_at > {{ loaded_since }}
+        or clicked_at >= {{ due_since }}
+        or to_number in (select identifier_value from changed_identifiers where identifier_type = 'phone')
+        -- a click takes its person and campaign from its message
+        or sms_sid in (select raw_key from touched_sms_keys)
+
+),
+
+touched_push_keys as (
+
+    select event_id as raw_key from {{ source('push', 'push_events') }}
+    where _loaded_at > {{ loaded_since }}
+    union
+    select event_id from {{ source('push', 'push_events') }}
+    where occurred_at >= {{ due_since }}
+    union
+    select event_id from {{ source('push', 'push_events') }}
+    where
+        customer_id in (
+            select identifier_value from changed_identifiers where identifier_type = 'customer_id'
+        )
+        or email in (
+            select identifier_value from changed_identifiers where identifier_type = 'email'
+        )
+        or device_token in (
+            select identifier_value from changed_identifiers where identifier_type = 'device_token'
+        )
+
+),
+
+touched_email_rows as (
+
+    select * from {{ source('sendgrid', 'email_events') }}
+    where sg_event_id in (select raw_key from touched_email_keys)
+
+),
+
+touched_click_rows as (
+
+    select * from raw_clicks where click_key in (select raw_key from touched_click_keys)
+
+),
+
+touched_push_rows as (
+
+    select * from {{ source('push', 'push_events') }}
+    where event_id in (select raw_key from touched_push_keys)
+
+),
+
+-- the sends those events belong to: all their events are re-derived together
+touched_sends as (
+
+    select send_id from {{ stg_sendgrid_email_events_from('touched_email_rows') }} as touched_email
+    union
+    select 'sms:' || raw_key from touched_sms_keys
+    union
+    select 'sms:' || sms_sid from touched_click_rows
+    union
+    select send_id from {{ stg_push_events_from('touched_push_rows') }} as touched_push
+
+),
+
+send_events as (
+
+    select event_id from {{ this }}
+    where send_id in (select send_id from touched_sends)
+
+),
+
+email_source as (
+
+    select * from {{ source('sendgrid', 'email_events') }}
+    where
+        sg_event_id in (select raw_key from touched_email_keys)
+        or sg_event_id in (
+            select substr(event_id, 7) from send_events where event_id like 'email:%'
+        )
+
+),
+
+sms_source as (
+
+    select * from {{ source('twilio', 'sms_messages') }}
+    where
+        sid in (select raw_key from touched_sms_keys)
+        or sid in (select sms_sid from touched_click_rows)
+        or sid in (select split_part(event_id, ':', 2) from send_events where event_id like 'sms:%')
+
+),
+
+click_source as (
+
+    select * from {{ source('twilio', 'sms_clicks') }}
+    where md5(
+        coalesce(sms_sid, '') || '|' || coalesce(to_number, '') || '|'
+        || coalesce(link, '') || '|' || cast(clicked_at as varchar)
+    ) in (
+        select raw_key from touched_click_keys
+        union
+        select substr(event_id, 11) from send_events where event_id like 'sms_click:%'
+    )
+
+),
+
+push_source as (
+
+    select * from {{ source('push', 'push_events') }}
+    where
+        event_id in (select raw_key from touched_push_keys)
+        or event_id in (select substr(event_id, 6) from send_events where event_id like 'push:%')
+
+),
+{% endif %}
+
 email_events as (
 
-    select * from {{ ref('stg_sendgrid__email_events') }}
+    select * from {{ stg_sendgrid_email_events_from('email_source' if is_incremental() else source('sendgrid', 'email_events')) }}
+        as staged
 
 ),
 
 sms_messages as (
 
-    select * from {{ ref('stg_twilio__messages') }}
+    select * from {{ stg_twilio_messages_from('sms_source' if is_incremental() else source('twilio', 'sms_messages')) }}
+        as staged
 
 ),
 
 sms_clicks as (
 
-    select * from {{ ref('stg_twilio__link_clicks') }}
+    select * from {{ stg_twilio_link_clicks_from('click_source' if is_incremental() else source('twilio', 'sms_clicks')) }}
+        as staged
 
 ),
 
 push_events as (
 
-    select * from {{ ref('stg_push__events') }}
+    select * from {{ stg_push_events_from('push_source' if is_incremental() else source('push', 'push_events')) }}
+        as staged
 
 ),
 
@@ -236,10 +427,6 @@ events as (
 final as (
 
     select * from events
-    {% if is_incremental() %}
-    except
-    select * from {{ this }}
-    {% endif %}
 
 )
 

@@ -1,11 +1,25 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='send_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        post_hook=["{{ delete_erased_rows() }}"],
+    )
+}}
+
 -- One row per message sent (email processed, Twilio outbound, push send), with when the
 -- person first engaged with it (human open or click; never a machine open) and the local
 -- wall time of the send in the person's time zone.
+-- Incremental: a build rewrites the sends int_send_outcomes re-derived since the last build
+-- and the sends of people whose time zone changed - so it grows with the new day and equals a
+-- full refresh; rows of erased persons are deleted by the post-hook.
+{%- set built_through = incremental_watermark('sent_at') %}
 with
 
-message_events as (
+send_outcomes as (
 
-    select * from {{ ref('fct_message_events') }}
+    select * from {{ ref('int_send_outcomes') }}
 
 ),
 
@@ -15,34 +29,34 @@ timezones as (
 
 ),
 
-sends_ranked as (
+{% if is_incremental() %}
+-- people whose time zone is not the one their sends were localised in
+moved_customers as (
 
-    select
-        *,
-        row_number() over (partition by send_id order by occurred_at, event_id) as row_rank
-    from message_events
-    where event_type = 'send'
+    select distinct sent.customer_id
+    from {{ this }} as sent
+    inner join timezones
+        on sent.customer_id = timezones.customer_id
+    where sent.timezone != timezones.timezone
 
 ),
 
 sends as (
 
-    select * from sends_ranked
-    where row_rank = 1
+    select * from send_outcomes
+    where
+        -- derived_at is the end of a run date; sent_at never passes the last one built
+        derived_at >= {{ built_through }}
+        or customer_id in (select customer_id from moved_customers)
 
 ),
+{% else %}
+sends as (
 
-send_outcomes as (
-
-    select
-        send_id,
-        min(case when is_human_engagement then occurred_at end) as first_engaged_at,
-        bool_or(event_type = 'delivered') as has_delivered_event
-    from message_events
-    where send_id is not null
-    group by 1
+    select * from send_outcomes
 
 ),
+{% endif %}
 
 localised as (
 
@@ -50,22 +64,16 @@ localised as (
         sends.send_id,
         sends.customer_id,
         sends.channel,
-        sends.occurred_at as sent_at,
+        sends.sent_at,
         sends.campaign_id,
         sends.message_id,
         timezones.timezone,
-        {{ to_local('sends.occurred_at', 'timezones.timezone') }} as sent_local_at,
-        case
-            when send_outcomes.first_engaged_at >= sends.occurred_at
-                then send_outcomes.first_engaged_at
-        end as first_engaged_at,
-        coalesce(send_outcomes.has_delivered_event, false)
-        or send_outcomes.first_engaged_at >= sends.occurred_at as is_delivered
+        {{ to_local('sends.sent_at', 'timezones.timezone') }} as sent_local_at,
+        sends.first_engaged_at,
+        sends.is_delivered
     from sends
     inner join timezones
         on sends.customer_id = timezones.customer_id
-    left join send_outcomes
-        on sends.send_id = send_outcomes.send_id
 
 ),
 

@@ -4,19 +4,82 @@
         unique_key='event_id',
         incremental_strategy='delete+insert',
         on_schema_change='fail',
-        post_hook=["{{ delete_erased_rows(identifier_columns={'anonymous_id': 'anonymous_id'}) }}"],
+        pre_hook=[
+            "{{ watermark_table_sql() }}",
+            "{{ note_watermark_sql([source('web', 'web_events')]) }}",
+        ],
+        post_hook=[
+            "{{ delete_erased_rows(identifier_columns={'anonymous_id': 'anonymous_id'}) }}",
+            "{{ commit_watermark_sql() }}",
+            "{{ prune_watermarks_sql() }}",
+        ],
     )
 }}
 
+-- depends_on: {{ ref('int_identifier_assignments') }}
 -- One row per storefront event. The person is found through the event's customer id, else
 -- its email, else its anonymous id - so a visitor's events before they logged in or
 -- checked out belong to them too. customer_id stays null for visitors never resolved.
--- Incremental like fct_message_events: new or changed rows only, equal to a full refresh.
+-- Incremental: a build re-derives only the events it touches - raw rows loaded after the
+-- newest load its last build saw (intermediate.incremental_watermarks; late files for old dt=
+-- partitions included), events that became
+-- due because D moved on, and events naming an identifier whose person changed since the last
+-- build (int_identifier_assignments) - so it grows with the new day, and equals a full
+-- refresh; rows of erased persons are deleted by the post-hook.
+{%- set loaded_since = committed_watermark() %}
+{%- set due_since = incremental_watermark('occurred_at') %}
 with
+
+{% if is_incremental() %}
+changed_identifiers as (
+
+    select identifier_type, identifier_value
+    from {{ ref('int_identifier_assignments') }}
+    where assigned_at >= {{ due_since }}
+
+),
+
+-- identifiers are compared as ingestion stores them (normalised at the edge), so the raw
+-- columns need no per-row expression
+touched_events as (
+
+    select event_id from {{ source('web', 'web_events') }}
+    where _loaded_at > {{ loaded_since }}
+
+    union
+
+    select event_id from {{ source('web', 'web_events') }}
+    where occurred_at >= {{ due_since }}
+
+    union
+
+    select event_id from {{ source('web', 'web_events') }}
+    where
+        customer_id in (
+            select identifier_value from changed_identifiers where identifier_type = 'customer_id'
+        )
+        or email in (
+            select identifier_value from changed_identifiers where identifier_type = 'email'
+        )
+        or anonymous_id in (
+            select identifier_value from changed_identifiers where identifier_type = 'anonymous_id'
+        )
+
+),
+
+source_rows as (
+
+    select * from {{ source('web', 'web_events') }}
+    where event_id in (select event_id from touched_events)
+
+),
+{% endif %}
 
 web_events as (
 
-    select * from {{ ref('stg_web__events') }}
+    select *
+    from {{ stg_web_events_from('source_rows' if is_incremental() else source('web', 'web_events')) }}
+        as staged
 
 ),
 
@@ -57,7 +120,7 @@ erased_visitors as (
 
 ),
 
-events as (
+final as (
 
     select
         event_id,
@@ -75,16 +138,6 @@ events as (
         not (customer_id is null and coalesce(source_customer_id, email) is not null)
         and not {{ is_tombstoned('anonymous_id', 'anonymous_id') }}
         and anonymous_id not in (select anonymous_id from erased_visitors)
-
-),
-
-final as (
-
-    select * from events
-    {% if is_incremental() %}
-    except
-    select * from {{ this }}
-    {% endif %}
 
 )
 

@@ -1,0 +1,311 @@
+{#- The staging logic of an event source as a macro over any relation of raw rows, so the
+    staging view (all rows) and an incremental fact (only the rows of the events a build
+    touches) apply the very same de-duplication and renaming. -#}
+
+{#- stg_web__events: one row per storefront event (first delivery of each event_id). -#}
+{% macro stg_web_events_from(relation) -%}
+    (
+        select
+            event_id,
+            lower(event_type) as event_type,
+            occurred_at,
+            nullif(trim(anonymous_id), '') as anonymous_id,
+            nullif(trim(session_id), '') as session_id,
+            nullif(trim(customer_id), '') as source_customer_id,
+            nullif(lower(trim(email)), '') as email,
+            nullif(trim(sku), '') as sku,
+            nullif(trim(category), '') as category,
+            price,
+            nullif(trim(timezone), '') as timezone,
+            _dt as delivery_date,
+            _file as source_file,
+            _line as source_line,
+            _loaded_at as loaded_at
+        from (
+            select
+                *,
+                row_number() over (partition by event_id order by _dt, _file, _line) as delivery_rank
+            from {{ relation }}
+        ) as deduplicated
+        where delivery_rank = 1
+    )
+{%- endmacro %}
+
+{#- stg_sendgrid__email_events: One row per SendGrid event. Redelivered webhook events repeat their sg_event_id: the first delivery is kept. Events are categorised into rightsend's channel event types here. -#}
+{% macro stg_sendgrid_email_events_from(relation) -%}
+    (
+        with
+
+        source as (
+
+            select * from {{ relation }}
+
+        ),
+
+        deduplicated as (
+
+            select
+                *,
+                row_number() over (
+                    partition by sg_event_id
+                    order by _dt, _file, _line
+                ) as delivery_rank
+            from source
+
+        ),
+
+        renamed as (
+
+            select
+                sg_event_id as event_id,
+                nullif(lower(trim(email)), '') as email,
+                lower(event) as sendgrid_event,
+                case lower(event)
+                    when 'processed' then 'send'
+                    when 'delivered' then 'delivered'
+                    when 'open' then 'open'
+                    when 'click' then 'click'
+                    when 'bounce' then 'bounce'
+                    when 'dropped' then 'dropped'
+                    when 'spamreport' then 'complaint'
+                    when 'unsubscribe' then 'unsubscribe'
+                    when 'group_unsubscribe' then 'unsubscribe'
+                end as event_type,
+                case
+                    when lower(event) in ('unsubscribe', 'group_unsubscribe', 'spamreport') then 'opt_out'
+                    when lower(event) = 'group_resubscribe' then 'opt_in'
+                end as consent_change,
+                occurred_at,
+                -- A send is identified by the message part of sg_message_id (before the first dot,
+                -- the X-Message-Id SendGrid puts on every event of that message).
+                'email:' || coalesce(
+                    nullif(split_part(sg_message_id, '.', 1), ''), nullif(message_id, ''), sg_event_id
+                ) as send_id,
+                sg_message_id,
+                nullif(campaign_id, '') as campaign_id,
+                nullif(message_id, '') as message_id,
+                categories,
+                url,
+                useragent as user_agent,
+                reason,
+                lower(bounce_type) as bounce_type,
+                bounce_classification,
+                lower(event) = 'open' and coalesce(sg_machine_open, false) as is_machine_open,
+                (lower(event) = 'open' and not coalesce(sg_machine_open, false))
+                or lower(event) = 'click' as is_human_engagement,
+                lower(event) = 'bounce' and lower(coalesce(bounce_type, 'bounce')) = 'bounce' as is_hard_bounce,
+                _dt as delivery_date,
+                _file as source_file,
+                _line as source_line,
+                _loaded_at as loaded_at
+            from deduplicated
+            where delivery_rank = 1
+
+        ),
+
+        final as (
+
+            select * from renamed
+
+        )
+
+        select * from final
+    )
+{%- endmacro %}
+
+{#- stg_twilio__messages: One row per Twilio message (Sid): a message appears on several rows as its status moves, and the latest row (later delivery day, then file, then line) is its status. -#}
+{% macro stg_twilio_messages_from(relation) -%}
+    (
+        with
+
+        source as (
+
+            select * from {{ relation }}
+
+        ),
+
+        ranked as (
+
+            select
+                *,
+                row_number() over (
+                    partition by sid
+                    order by _dt desc, _file desc, _line desc
+                ) as row_recency_rank
+            from source
+
+        ),
+
+        renamed as (
+
+            select
+                sid as message_sid,
+                lower(direction) as direction,
+                lower(direction) like 'outbound%' as is_outbound,
+                from_number,
+                to_number,
+                -- The person's number: the recipient of an outbound message, the sender of a reply.
+                case when lower(direction) like 'outbound%' then to_number else from_number end
+                    as customer_phone,
+                body,
+                lower(status) as status,
+                case
+                    when lower(status) = 'delivered' then 'delivered'
+                    when lower(status) in ('undelivered', 'failed') then 'failed'
+                end as status_event_type,
+                sent_at,
+                num_segments,
+                error_code,
+                price,
+                price_unit,
+                case lower(keyword)
+                    when 'opt_out' then 'opt_out'
+                    when 'opt_in' then 'opt_in'
+                end as consent_change,
+                nullif(_extra ->> 'campaign_id', '') as campaign_id,
+                nullif(_extra ->> 'message_id', '') as message_id,
+                _dt as delivery_date,
+                _file as source_file,
+                _line as source_line,
+                _loaded_at as loaded_at
+            from ranked
+            where row_recency_rank = 1
+
+        ),
+
+        final as (
+
+            select * from renamed
+
+        )
+
+        select * from final
+    )
+{%- endmacro %}
+
+{#- stg_twilio__link_clicks: One row per click on a shortened SMS link. Clicks carry no id of their own: one is derived from the message, recipient, link and time, and redelivered rows are dropped. -#}
+{% macro stg_twilio_link_clicks_from(relation) -%}
+    (
+        with
+
+        source as (
+
+            select * from {{ relation }}
+
+        ),
+
+        keyed as (
+
+            select
+                *,
+                md5(
+                    coalesce(sms_sid, '') || '|' || coalesce(to_number, '') || '|'
+                    || coalesce(link, '') || '|' || cast(clicked_at as varchar)
+                ) as click_key
+            from source
+
+        ),
+
+        deduplicated as (
+
+            select
+                *,
+                row_number() over (partition by click_key order by _dt, _file, _line) as delivery_rank
+            from keyed
+
+        ),
+
+        renamed as (
+
+            select
+                'sms_click:' || click_key as click_id,
+                sms_sid as message_sid,
+                to_number as customer_phone,
+                from_number,
+                link,
+                clicked_at,
+                user_agent,
+                messaging_service_sid,
+                _dt as delivery_date,
+                _file as source_file,
+                _line as source_line,
+                _loaded_at as loaded_at
+            from deduplicated
+            where delivery_rank = 1 and lower(event_type) = 'click'
+
+        ),
+
+        final as (
+
+            select * from renamed
+
+        )
+
+        select * from final
+    )
+{%- endmacro %}
+
+{#- stg_push__events: One row per push event (first delivery of each event_id), categorised into device lifecycle events and rightsend's channel event types. -#}
+{% macro stg_push_events_from(relation) -%}
+    (
+        with
+
+        source as (
+
+            select * from {{ relation }}
+
+        ),
+
+        deduplicated as (
+
+            select
+                *,
+                row_number() over (partition by event_id order by _dt, _file, _line) as delivery_rank
+            from source
+
+        ),
+
+        renamed as (
+
+            select
+                event_id,
+                lower(event_type) as push_event,
+                case lower(event_type)
+                    when 'send' then 'send'
+                    when 'delivered' then 'delivered'
+                    when 'open' then 'open'
+                end as event_type,
+                occurred_at,
+                nullif(trim(customer_id), '') as source_customer_id,
+                nullif(lower(trim(email)), '') as email,
+                nullif(trim(device_token), '') as device_token,
+                lower(platform) as platform,
+                nullif(trim(timezone), '') as timezone,
+                nullif(campaign_id, '') as campaign_id,
+                nullif(message_id, '') as message_id,
+                -- A push send and its opens share the message_id rightsend put on it; without one,
+                -- the send is the campaign's message to that device.
+                'push:' || coalesce(
+                    nullif(message_id, ''),
+                    nullif(campaign_id, '') || ':' || nullif(device_token, ''),
+                    event_id
+                ) as send_id,
+                lower(event_type) = 'open' as is_human_engagement,
+                _dt as delivery_date,
+                _file as source_file,
+                _line as source_line,
+                _loaded_at as loaded_at
+            from deduplicated
+            where delivery_rank = 1
+
+        ),
+
+        final as (
+
+            select * from renamed
+
+        )
+
+        select * from final
+    )
+{%- endmacro %}
