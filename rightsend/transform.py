@@ -29,9 +29,19 @@ def dbt(args: list[str], settings: Settings, run_date: str | None = None) -> Any
     """Invoke dbt in-process (dbtRunner) against the configured warehouse."""
     from dbt.cli.main import dbtRunner
 
-    os.environ.update(settings.as_env())
     extra = ["--vars", json.dumps({"run_date": run_date})] if run_date else []
-    result = dbtRunner().invoke([*args, *DBT_ARGS, *extra])
+    # profiles.yml reads the settings from the environment; set them for this call only, so
+    # a caller's process (a test session, `make stack`) keeps its own.
+    saved = {key: os.environ.get(key) for key in settings.as_env()}
+    os.environ.update(settings.as_env())
+    try:
+        result = dbtRunner().invoke([*args, *DBT_ARGS, *extra])
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
     if not result.success:
         raise RuntimeError(f"dbt {' '.join(args)} failed: {result.exception or 'see the dbt log above'}")
     return result
