@@ -12,6 +12,7 @@ import json
 import os
 from pathlib import Path
 from typing import Any
+from unittest.mock import patch
 
 from rightsend.config import DBT_PROJECT_DIR, Settings
 
@@ -32,16 +33,8 @@ def dbt(args: list[str], settings: Settings, run_date: str | None = None) -> Any
     extra = ["--vars", json.dumps({"run_date": run_date})] if run_date else []
     # profiles.yml reads the settings from the environment; set them for this call only, so
     # a caller's process (a test session, `make stack`) keeps its own.
-    saved = {key: os.environ.get(key) for key in settings.as_env()}
-    os.environ.update(settings.as_env())
-    try:
+    with patch.dict(os.environ, settings.as_env()):
         result = dbtRunner().invoke([*args, *DBT_ARGS, *extra])
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
     if not result.success:
         raise RuntimeError(f"dbt {' '.join(args)} failed: {result.exception or 'see the dbt log above'}")
     return result
