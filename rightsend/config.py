@@ -35,6 +35,16 @@ ENV_PG = {
 }
 
 
+def postgres_params(**overrides: str) -> dict[str, str]:
+    """The Postgres warehouse's libpq connection parameters, from RIGHTSEND_PG_* (defaults as
+    dbt's profile), with ``overrides`` on top (e.g. ``dbname="postgres"`` for admin work).
+
+    Empty values are left out, so libpq's own defaults apply (no password under trust auth).
+    """
+    params = {key: os.environ.get(name, default) for key, (name, default) in ENV_PG.items()}
+    return {key: value for key, value in {**params, **overrides}.items() if value}
+
+
 @dataclass(frozen=True)
 class Settings:
     landing_dir: Path
@@ -75,8 +85,7 @@ class Settings:
     @property
     def postgres_dsn(self) -> str:
         """libpq connection string of the Postgres warehouse (RIGHTSEND_PG_*, as dbt's profile)."""
-        parts = {key: os.environ.get(name, default) for key, (name, default) in ENV_PG.items()}
-        return " ".join(f"{key}={value}" for key, value in parts.items() if value)
+        return " ".join(f"{key}={value}" for key, value in postgres_params().items())
 
     @property
     def models_dir(self) -> Path:

@@ -26,7 +26,7 @@ from typing import Any
 
 import pytest
 
-from rightsend.config import PROJECT_ROOT, Settings
+from rightsend.config import PROJECT_ROOT, Settings, postgres_params
 
 pytestmark = [pytest.mark.integration, pytest.mark.services, pytest.mark.timeout(900)]
 
@@ -35,25 +35,25 @@ DATABASE = f"rightsend_warehouse_test_{os.getpid()}"  # several sessions may run
 DIGITS = 6
 
 
-def _pg_params() -> dict[str, Any]:
-    return {
-        "host": os.environ.get("RIGHTSEND_PG_HOST", "127.0.0.1"),
-        "port": int(os.environ.get("RIGHTSEND_PG_PORT", "5432")),
-        "user": os.environ.get("RIGHTSEND_PG_USER", "postgres"),
-        "password": os.environ.get("RIGHTSEND_PG_PASSWORD") or None,
-    }
+# The local services' Postgres (as rightsend.stack), unless RIGHTSEND_PG_* says otherwise; the
+# port and password keep config's defaults (5432, none).
+LOCAL_POSTGRES = {"RIGHTSEND_PG_HOST": "127.0.0.1", "RIGHTSEND_PG_USER": "postgres"}
 
 
 def _pg(dbname: str = "postgres"):
     import psycopg2
 
-    conn = psycopg2.connect(dbname=dbname, connect_timeout=3, **_pg_params())
+    conn = psycopg2.connect(connect_timeout=3, **postgres_params(dbname=dbname))
     conn.autocommit = True
     return conn
 
 
 @pytest.fixture
-def pg_database():
+def pg_database(monkeypatch: pytest.MonkeyPatch):
+    # In the environment, not a second defaults table: this test's connections and the chain's
+    # subprocesses then read the same settings through rightsend.config.
+    for name, value in LOCAL_POSTGRES.items():
+        monkeypatch.setenv(name, os.environ.get(name, value))
     try:
         admin = _pg()
     except Exception as error:  # noqa: BLE001
@@ -133,7 +133,6 @@ RERUN = REFERENCE_CHAIN.replace("train.run, ", "")
 
 
 def _env(root: Path, target: str, dbname: str) -> dict[str, str]:
-    params = _pg_params()
     settings = Settings(
         root / "landing", root / target / "out", root / target / "warehouse" / "rightsend.duckdb"
     )
@@ -141,11 +140,7 @@ def _env(root: Path, target: str, dbname: str) -> dict[str, str]:
         **os.environ,
         **settings.as_env(),
         "RIGHTSEND_TARGET": target,
-        "RIGHTSEND_PG_HOST": params["host"],
-        "RIGHTSEND_PG_PORT": str(params["port"]),
-        "RIGHTSEND_PG_USER": params["user"],
-        "RIGHTSEND_PG_PASSWORD": params["password"] or "",
-        "RIGHTSEND_PG_DBNAME": dbname,
+        "RIGHTSEND_PG_DBNAME": dbname,  # the other RIGHTSEND_PG_* come with os.environ
         "RIGHTSEND_AIRFLOW_HOME": str(root / target / "airflow"),
         "RIGHTSEND_BROKER_URL": "",
         "DO_NOT_TRACK": "1",
