@@ -115,6 +115,34 @@
     cast('{{ value or "1900-01-01 00:00:00" }}' as timestamp)
 {%- endmacro %}
 
+{#- The config of an incremental model kept with a raw-load watermark: delete+insert on
+    unique_key; the pre-hooks note the newest _loaded_at of `sources` ((source, table) pairs)
+    before the model reads them; the post-hooks delete erased persons' rows (delete_erased_rows,
+    with identifier_columns), then commit the watermark, so a failed build keeps the old one.
+    The hooks stay Jinja text (rendered when they run, like any hook), spelt as a model would. -#}
+{% macro watermarked_incremental_config(unique_key, sources, identifier_columns={}) -%}
+    {%- set relations = [] -%}
+    {%- for source_name, table_name in sources -%}
+        {%- do relations.append("source('" ~ source_name ~ "', '" ~ table_name ~ "')") -%}
+    {%- endfor -%}
+    {%- set erased_args = "identifier_columns=" ~ identifier_columns if identifier_columns else "" -%}
+    {%- do config(
+        materialized='incremental',
+        unique_key=unique_key,
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        pre_hook=[
+            "{{ watermark_table_sql() }}",
+            "{{ note_watermark_sql([" ~ relations | join(", ") ~ "]) }}",
+        ],
+        post_hook=[
+            "{{ delete_erased_rows(" ~ erased_args ~ ") }}",
+            "{{ commit_watermark_sql() }}",
+            "{{ prune_watermarks_sql() }}",
+        ],
+    ) -%}
+{%- endmacro %}
+
 {% macro watermark_table_sql() -%}
     create table if not exists {{ watermark_relation() }} (
         model_name varchar, loaded_through timestamp, pending_through timestamp

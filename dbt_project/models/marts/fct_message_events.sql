@@ -1,18 +1,7 @@
 {{
-    config(
-        materialized='incremental',
+    watermarked_incremental_config(
         unique_key='event_id',
-        incremental_strategy='delete+insert',
-        on_schema_change='fail',
-        pre_hook=[
-            "{{ watermark_table_sql() }}",
-            "{{ note_watermark_sql([source('sendgrid', 'email_events'), source('twilio', 'sms_messages'), source('twilio', 'sms_clicks'), source('push', 'push_events')]) }}",
-        ],
-        post_hook=[
-            "{{ delete_erased_rows() }}",
-            "{{ commit_watermark_sql() }}",
-            "{{ prune_watermarks_sql() }}",
-        ],
+        sources=[('sendgrid', 'email_events'), ('twilio', 'sms_messages'), ('twilio', 'sms_clicks'), ('push', 'push_events')],
     )
 }}
 

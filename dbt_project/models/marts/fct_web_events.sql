@@ -1,18 +1,8 @@
 {{
-    config(
-        materialized='incremental',
+    watermarked_incremental_config(
         unique_key='event_id',
-        incremental_strategy='delete+insert',
-        on_schema_change='fail',
-        pre_hook=[
-            "{{ watermark_table_sql() }}",
-            "{{ note_watermark_sql([source('web', 'web_events')]) }}",
-        ],
-        post_hook=[
-            "{{ delete_erased_rows(identifier_columns={'anonymous_id': 'anonymous_id'}) }}",
-            "{{ commit_watermark_sql() }}",
-            "{{ prune_watermarks_sql() }}",
-        ],
+        sources=[('web', 'web_events')],
+        identifier_columns={'anonymous_id': 'anonymous_id'},
     )
 }}
 
