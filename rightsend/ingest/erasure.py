@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -75,10 +76,19 @@ class TombstoneFilter:
                 return True
         return False
 
+    def erased_among(self, ids: Iterable[tuple[str, str]]) -> bool:
+        """Whether any (identifier type, value) is tombstoned (a quick check before ``filter``)."""
+        return bool(self.hashes) and any(self._request(kind, value) for kind, value in ids)
+
     def filter(self, batch: Batch) -> tuple[int, list[tuple[str, str, str]]]:
         """Drop the batch's rows of erased people (in place). Returns (rows dropped, new
         tombstones as (hash, type, request_id)) - a dropped row's other identifiers are
         the same person's, so they are tombstoned too."""
+        dropped, new = self.filter_rows(batch)
+        return dropped + self.filter_bad(batch), new
+
+    def filter_rows(self, batch: Batch) -> tuple[int, list[tuple[str, str, str]]]:
+        """``filter`` for the good rows only (a file parsed in chunks: each chunk in turn)."""
         if not self.hashes:
             return 0, []
         source = batch.source
@@ -108,10 +118,43 @@ class TombstoneFilter:
                             self._clear.discard((kind, row[i]))
                             new.append((digest, kind, request))
         batch.rows, batch.lines, batch.extras = keep_rows, keep_lines, keep_extras
-        kept_bad = [b for b in batch.bad if not self.text_mentions_erased(b.raw_text)]
-        dropped += len(batch.bad) - len(kept_bad)
-        batch.bad = kept_bad
         return dropped, new
+
+    def filter_bad(self, batch: Batch) -> int:
+        """``filter`` for the quarantined records: drop those mentioning an erased person
+        (after the file's rows, whose erasures they may mention)."""
+        if not self.hashes:
+            return 0
+        kept_bad = [b for b in batch.bad if not self.text_mentions_erased(b.raw_text)]
+        dropped = len(batch.bad) - len(kept_bad)
+        batch.bad = kept_bad
+        return dropped
+
+
+def identifiers_in(batch: Batch) -> set[tuple[str, str]]:
+    """Every (identifier type, value) a batch's rows carry or its quarantined text mentions:
+    ``TombstoneFilter.erased_among`` of this set is False exactly when ``filter`` would keep
+    the whole batch (so a parallel parser can leave the filtering to the loader)."""
+    index = {c: i for i, c in enumerate(batch.source.columns)}
+    found: set[tuple[str, str]] = set()
+    for col, kind in batch.source.identifiers:
+        i = index[col]
+        found.update((kind, row[i]) for row in batch.rows if row[i] is not None)
+    for bad in batch.bad:
+        found.update(mentioned_in(bad.raw_text))
+    return found
+
+
+def mentioned_in(text: str) -> set[tuple[str, str]]:
+    """The emails and phones ``text_mentions_erased`` looks for in a text."""
+    if not text:
+        return set()
+    found = {("email", match.lower()) for match in _EMAIL_IN_TEXT.findall(text)}
+    for match in _PHONE_IN_TEXT.findall(text):
+        number = normalize.phone(match)
+        if number:
+            found.add(("phone", number))
+    return found
 
 
 def _close_over_identities(con: duckdb.DuckDBPyConnection) -> None:

@@ -83,7 +83,8 @@ def timestamp(value: Any, field: str) -> datetime | None:
         except (TypeError, ValueError, IndexError):
             raise Reject(f"bad timestamp in {field}", f"{field}={s!r}") from None
     if parsed.tzinfo is not None:
-        parsed = parsed.astimezone(UTC).replace(tzinfo=None)
+        # "Z" (the usual case) needs no conversion, only dropping the zone
+        parsed = (parsed if parsed.tzinfo is UTC else parsed.astimezone(UTC)).replace(tzinfo=None)
     return parsed
 
 
@@ -102,15 +103,23 @@ def unix_timestamp(value: Any, field: str) -> datetime | None:
         raise Reject(f"bad timestamp in {field}", f"{field}={value!r}") from None
 
 
+@lru_cache(maxsize=65_536)  # prices repeat (a catalog's worth): check each text once
+def _amount_problem(s: str, allow_negative: bool) -> str | None:
+    if not _NUMBER.fullmatch(s) or abs(float(s)) >= _MAX_AMOUNT:
+        return "bad number"
+    if not allow_negative and s.startswith("-") and float(s) != 0:
+        return "negative amount"
+    return None
+
+
 def amount(value: Any, field: str, allow_negative: bool = False) -> str | None:
     """A money amount, validated here and passed on as text so DuckDB casts it exactly."""
     s = text(value)
     if s is None:
         return None
-    if not _NUMBER.fullmatch(s) or abs(float(s)) >= _MAX_AMOUNT:
-        raise Reject(f"bad number in {field}", f"{field}={s!r}")
-    if not allow_negative and s.startswith("-") and float(s) != 0:
-        raise Reject(f"negative amount in {field}", f"{field}={s!r}")
+    problem = _amount_problem(s, allow_negative)
+    if problem:
+        raise Reject(f"{problem} in {field}", f"{field}={s!r}")
     return s
 
 

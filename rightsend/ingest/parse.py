@@ -1,8 +1,9 @@
-"""One file's text -> a batch of good rows (with line and _extra) and quarantined records."""
+"""One file's text -> batches of good rows (with line and _extra) and quarantined records."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,6 +32,9 @@ class Batch:
         return len(self.rows)
 
 
+_EXTRA_JSON = json.JSONEncoder(ensure_ascii=False, default=str)
+
+
 def records(source: Source, text: str) -> Any:
     if source.fmt == "csv":
         known = {header_key(name): header_key(name) for name in source.fields}
@@ -38,22 +42,25 @@ def records(source: Source, text: str) -> Any:
     return json_records(text, frozenset(source.fields))
 
 
-def parse_text(source: Source, text: str) -> Batch:
-    """Parse and normalise every record; raises reading.FileProblem if the file is unreadable."""
+def parse_chunks(source: Source, text: str, chunk_rows: int) -> Iterator[Batch]:
+    """Parse and normalise every record, ``chunk_rows`` good rows per batch (in file order;
+    quarantined records go with the batch they were met in). The last batch may be empty.
+    Raises reading.FileProblem if the file is unreadable - always before the first batch."""
     batch = Batch(source)
-    state: dict[str, Any] = {}
+    state: dict[str, Any] = {}  # per file: orders/catalog carry values from row to row
     parse = source.parse
-    rows, lines, extras = batch.rows, batch.lines, batch.extras
+    dumps = _EXTRA_JSON.encode  # = json.dumps(extra, ensure_ascii=False, default=str), built once
+    rows, lines, extras, bad = batch.rows, batch.lines, batch.extras, batch.bad
     rec: Record
     for rec in records(source, text):
         if rec.error:
-            batch.bad.append(Bad(rec.line, raw_text(rec), rec.error, None))
+            bad.append(Bad(rec.line, raw_text(rec), rec.error, None))
             continue
         try:
             values = parse(rec.fields, state)
         except Reject as exc:
             state.pop("_invalid", None)
-            batch.bad.append(Bad(rec.line, raw_text(rec), exc.reason, exc.detail or None))
+            bad.append(Bad(rec.line, raw_text(rec), exc.reason, exc.detail or None))
             continue
         extra = rec.extra
         invalid = state.pop("_invalid", None)  # an unparseable phone is kept as sent, not lost
@@ -61,5 +68,20 @@ def parse_text(source: Source, text: str) -> Batch:
             extra = {**(extra or {}), **{f"invalid_{k}": v for k, v in invalid.items()}}
         rows.append(values)
         lines.append(rec.line)
-        extras.append(json.dumps(extra, ensure_ascii=False, default=str) if extra else None)
-    return batch
+        extras.append(dumps(extra) if extra else None)
+        if len(rows) >= chunk_rows:
+            yield batch
+            batch = Batch(source)
+            rows, lines, extras, bad = batch.rows, batch.lines, batch.extras, batch.bad
+    yield batch
+
+
+def parse_text(source: Source, text: str) -> Batch:
+    """The whole file as one batch; raises reading.FileProblem if the file is unreadable."""
+    whole = Batch(source)
+    for batch in parse_chunks(source, text, 1 << 62):
+        whole.rows += batch.rows
+        whole.lines += batch.lines
+        whole.extras += batch.extras
+        whole.bad += batch.bad
+    return whole

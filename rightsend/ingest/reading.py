@@ -17,6 +17,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import msgspec
+
 csv.field_size_limit(64 * 1024 * 1024)
 
 
@@ -136,7 +138,7 @@ def json_values(text: str) -> Iterator[tuple[int, Any, str | None]]:
     stripped = text.strip()
     if stripped[0] in "[{":
         try:
-            whole = json.loads(stripped)
+            whole = _decode(stripped)
         except ValueError:
             whole = None  # not one document: read it as JSON lines
         else:
@@ -151,7 +153,7 @@ def json_values(text: str) -> Iterator[tuple[int, Any, str | None]]:
         if not line:
             continue
         try:
-            value = json.loads(line)
+            value = _decode(line)
         except ValueError:
             yield number, _MALFORMED, line
             continue
@@ -163,6 +165,24 @@ def json_values(text: str) -> Iterator[tuple[int, Any, str | None]]:
 
 
 _MALFORMED = object()
+_fast_decode = msgspec.json.Decoder().decode
+_raw_decode = json.JSONDecoder().raw_decode
+
+
+def _decode(text: str) -> Any:
+    """``json.loads`` of stripped text, exactly: msgspec first (3x faster), Python's json for
+    what msgspec refuses but json takes (NaN, Infinity, 1e400, lone surrogates), so a value
+    parses, or is malformed (ValueError), just as with json alone. Both give the same values
+    where both parse (the parity test in tests/ingest/test_ingest_parsers.py)."""
+    try:
+        return _fast_decode(text)
+    except msgspec.MsgspecError:
+        # json.loads without its wrapper: the text is stripped, so no whitespace can lead or
+        # trail the value, and anything after it is the same "Extra data" error
+        value, end = _raw_decode(text)
+        if end != len(text):
+            raise ValueError("extra data") from None
+        return value
 
 
 def json_records(text: str, known: frozenset[str]) -> Iterator[Record]:
@@ -177,8 +197,9 @@ def json_records(text: str, known: frozenset[str]) -> Iterator[Record]:
             rec = Record(line, {}, None, raw or json.dumps(value), "not a JSON object")
         else:
             good += 1
-            unknown = value.keys() - known
-            extra = {k: value[k] for k in unknown} if unknown else None
+            # unknown fields in the order they came (a set difference would follow string hashes,
+            # which differ from process to process)
+            extra = None if known.issuperset(value) else {k: v for k, v in value.items() if k not in known}
             rec = Record(line, value, extra, raw)
         if good == 0:
             pending.append(rec)  # hold back until we know the file is JSON at all

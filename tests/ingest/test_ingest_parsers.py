@@ -166,3 +166,27 @@ def test_json_event_feeds(loaded: tuple[Settings, dict[str, Any]], query: Query)
         ("r1", datetime(2026, 11, 18, 9, 0), "cara@example.com", None, "opt_out", "email"),
         ("r2", datetime(2026, 11, 18, 14, 30), None, "+12125550199", "opt_in", "sms"),
     ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"a": 123456789012345678901234567890}', '{"a": 1e400}', '{"a": 1, "a": 2}', '{"a": -0.0}',
+        '{"a": NaN}', '{"a": -Infinity}', '{"a": "\\ud800"}', '{"a": 1.5e-400}', '{"a": 0.1}',
+        '{"a": "\\u0000", "b": "é"}', '[{"a": 1}, {"b": [true, null]}]', '[1,]', '{"a": 1,}',
+        '{"a": "x\x01"}', '{"a": 01}', '{"a": .5}', "{'a': 1}", '{"a": tru}', '{"a": 1} x', '{"a": 1}{}',
+    ],
+)  # fmt: skip
+def test_fast_json_decode_is_json_loads(text: str) -> None:
+    """The msgspec fast path parses exactly what json.loads parses, to the same values."""
+    from rightsend.ingest.reading import _decode
+
+    try:
+        expected: Any = ("ok", json.loads(text))
+    except ValueError:
+        expected = ("malformed", None)
+    try:
+        got: Any = ("ok", _decode(text))
+    except ValueError:
+        got = ("malformed", None)
+    assert repr(got) == repr(expected)  # repr: NaN != NaN, and -0.0 == 0.0
