@@ -23,10 +23,21 @@ def settings_for(workdir: str | Path) -> Settings:
 
 
 # ---------------------------------------------------------------------------- data
-def generate(landing: str, customers: int, days: int, end_date: str, seed: int) -> dict[str, Any]:
+def generate(
+    landing: str,
+    customers: int,
+    days: int,
+    end_date: str,
+    seed: int,
+    activity: float = 1.0,
+    gzip: bool = False,
+) -> dict[str, Any]:
     from rightsend.demo import generate as demo_generate
 
-    truth = demo_generate(Path(landing), customers=customers, days=days, end_date=end_date, seed=seed)
+    truth = demo_generate(
+        Path(landing), customers=customers, days=days, end_date=end_date, seed=seed, activity=activity,
+        gzip_all=gzip,
+    )  # fmt: skip
     stats = dict(getattr(truth, "stats", {}) or {})
     by_source = stats.get("rows", {})
     return {

@@ -64,6 +64,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         end_date=args.end_date,
         seed=args.seed,
         truth_path=truth,
+        activity=args.activity,
     )
     files = sum(1 for p in landing.rglob("*") if p.is_file())
     print(
@@ -118,6 +119,12 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--days", type=int, default=120, help="days of history (default 120)")
     demo.add_argument("--end-date", type=_iso_date, default=DEMO_DATE, help=f"last day (default {DEMO_DATE})")
     demo.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
+    demo.add_argument(
+        "--activity",
+        type=float,
+        default=1.0,
+        help="marketing cadence and browsing, 0-1 (default 1: a busy list; the benchmarks use less)",
+    )
     demo.add_argument("--landing", type=Path, help="where to write (default: data/landing)")
     demo.add_argument("--if-empty", action="store_true", help="do nothing if the landing zone has files")
     demo.set_defaults(func=cmd_demo)

@@ -17,6 +17,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--landing", type=Path, default=None, help="default: the project's landing dir")
     parser.add_argument("--truth", type=Path, default=None, help="write the ground truth CSV here")
+    parser.add_argument("--activity", type=float, default=1.0, help="marketing cadence and browsing, 0-1")
     parser.add_argument("--no-bad-rows", action="store_true", help="no deliberately broken rows")
     parser.add_argument("--if-empty", action="store_true", help="do nothing if the landing dir has files")
     args = parser.parse_args(argv)
@@ -35,6 +36,7 @@ def main(argv: list[str] | None = None) -> int:
         seed=args.seed,
         truth_path=args.truth,
         bad_rows=not args.no_bad_rows,
+        activity=args.activity,
     )
     stats = truth.stats
     print(f"wrote {landing} in {stats['seconds']:.1f} s ({args.customers} customers x {args.days} days)")

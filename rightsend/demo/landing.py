@@ -44,6 +44,7 @@ class Landing:
     specs: dict[str, SourceSpec]
     bad_rows: bool = True
     bad_rate: float = 1 / 5000
+    gzip_all: bool = False  # every file gzipped (fast level): the benchmark's large landing zones
     rows: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     files: dict[str, int] = field(default_factory=lambda: defaultdict(int))
 
@@ -123,9 +124,9 @@ class Landing:
                 data = self._csv(spec, part, rng)
             else:
                 data = self._json(spec, part, as_array=name.endswith(".json"))
-            if rng.random() < spec.gzip_share:
+            if rng.random() < spec.gzip_share or self.gzip_all:
                 name += ".gz"
-                data = gzip.compress(data, compresslevel=6, mtime=0)
+                data = gzip.compress(data, compresslevel=1 if self.gzip_all else 6, mtime=0)
             (folder / name).write_bytes(data)
             self.rows[spec.name] += len(part)
             self.files[spec.name] += 1

@@ -49,7 +49,9 @@ def build_web_people(world: World) -> WebPeople:
     )
 
 
-def web_day(world: World, wp: WebPeople, day: int, catalog: Catalog, purchases: pd.DataFrame) -> None:
+def web_day(
+    world: World, wp: WebPeople, day: int, catalog: Catalog, purchases: pd.DataFrame, activity: float = 1.0
+) -> None:
     rng = world.rng(607, day)
     pop, cal = world.pop, world.cal
     created_day = pop.created_sec // DAY
@@ -57,8 +59,8 @@ def web_day(world: World, wp: WebPeople, day: int, catalog: Catalog, purchases: 
     rate = BROWSE_RATE[pop.archetype] * np.maximum(bh.activity(day, pop.silent_day, pop.decline_day), 0.1)
     pre_signup = (created_day > day) & (created_day <= day + 14)
     rate = np.where(world.erased | ((created_day > day) & ~pre_signup), 0.0, np.where(pre_signup, 0.2, rate))
-    who = np.flatnonzero(rng.random(pop.n) < rate)
-    vis = np.flatnonzero(rng.random(len(wp.visitor_anon)) < 0.05)
+    who = np.flatnonzero(rng.random(pop.n) < rate * activity)
+    vis = np.flatnonzero(rng.random(len(wp.visitor_anon)) < 0.05 * activity)
     buyers = purchases["who"].to_numpy(dtype=np.int64) if len(purchases) else np.array([], dtype=np.int64)
 
     person = np.concatenate([who, np.full(len(vis), -1), buyers])

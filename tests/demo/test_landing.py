@@ -164,3 +164,27 @@ def test_customers_catalog_web_shapes(demo, read) -> None:
     carts = set(today.loc[today["event_type"] == "add_to_cart", "session_id"])
     checkouts = set(today.loc[today["event_type"] == "checkout_started", "session_id"])
     assert carts - checkouts and checkouts  # abandoned carts and checkouts on the last day
+
+
+def test_activity_thins_marketing_and_browsing_only(tmp_path: Path) -> None:
+    """The benchmark's large presets: a quieter list (fewer campaigns and sessions), the same
+    people and purchase rates, and every file gzipped when asked."""
+    busy = generate(tmp_path / "busy", customers=400, days=40, end_date=END, seed=5).stats["rows"]
+    quiet = generate(
+        tmp_path / "quiet", customers=400, days=40, end_date=END, seed=5, activity=0.2, gzip_all=True
+    ).stats["rows"]
+    for source in ("email", "web"):
+        assert quiet[source] < 0.45 * busy[source], source
+    # orders keep their rate: the same draws, within noise of the same count
+    assert abs(quiet["orders"] - busy["orders"]) < 0.15 * busy["orders"]
+    files = [p for p in (tmp_path / "quiet").rglob("*") if p.is_file()]
+    assert files and all(p.name.endswith(".gz") for p in files)
+    assert sum(p.stat().st_size for p in files) < 0.2 * sum(  # ~0.33 of the bytes unzipped
+        p.stat().st_size for p in (tmp_path / "busy").rglob("*") if p.is_file()
+    )
+
+
+def test_activity_one_is_the_demo_itself(tmp_path: Path) -> None:
+    generate(tmp_path / "a", customers=120, days=15, end_date=END, seed=3)
+    generate(tmp_path / "b", customers=120, days=15, end_date=END, seed=3, activity=1.0)
+    assert _digest(tmp_path / "a") == _digest(tmp_path / "b")
