@@ -19,7 +19,7 @@ import pandas as pd
 from models_ml import features
 from models_ml.config import CHANNELS, DEFAULT_CONFIG, ModelConfig, Rules, load_rules
 from models_ml.evaluate import Platt
-from models_ml.registry import ModelInfo, champion, load_booster
+from models_ml.registry import ModelInfo, champion, load, load_booster
 from rightsend import warehouse
 from rightsend.buckets import in_bucket_sql, resolve
 from rightsend.config import Settings
@@ -229,17 +229,27 @@ def run(
     cfg: ModelConfig = DEFAULT_CONFIG,
     bucket: int | None = None,
     buckets: int | None = None,
+    model_version: str | None = None,
 ) -> dict[str, Any]:
     """Score every reachable person for local day run_date+1 with the champion.
 
     With ``bucket`` (of ``buckets``, default RIGHTSEND_BUCKETS): only the people of that
     bucket, replacing only their rows of the day - each person's scores depend on nobody
     else, so the buckets together write exactly what one unbucketed run writes.
+
+    With ``model_version``: that version from the registry, champion or not (the daily DAG
+    pins the champion once for all its buckets, so a promotion mid-run cannot split the day
+    between two models); an error if the registry does not have it.
     """
     part = resolve(bucket, buckets)
     in_bucket = in_bucket_sql("customer_id", *part) if part else "true"
-    info = champion(settings)
     trained: dict[str, Any] | None = None
+    if model_version is not None:
+        info = load(settings, model_version)
+        if info is None:
+            raise RuntimeError(f"model {model_version} is not in the registry at {settings.models_dir}")
+    else:
+        info = champion(settings)
     if info is None:
         from models_ml import train
 

@@ -92,3 +92,21 @@ def test_daily_maps_scoring_and_dispatch_over_buckets(dagbag) -> None:
     assert {t.pool for i, t in tasks.items() if i in ("score", "decide", "dispatch")} == {"warehouse"}
     outlets = {i: [o.uri for o in t.outlets] for i, t in tasks.items() if t.outlets}
     assert outlets == {"queued": ["rightsend://queue/messages"]}  # once, after every bucket
+
+
+def test_daily_plan_pins_one_champion_version_for_every_score_bucket(dagbag, settings, monkeypatch) -> None:
+    from models_ml import registry
+
+    for name, value in {**settings.as_env(), "RIGHTSEND_BUCKETS": "3"}.items():
+        monkeypatch.setenv(name, value)
+    tasks = {t.task_id: t for t in dagbag.get_dag("rightsend_daily").tasks}
+    plan = tasks["plan"].python_callable
+    # no champion yet: nothing to pin, each bucket scores with whatever champion it finds
+    assert plan() == [{"bucket": b, "buckets": 3, "model_version": None} for b in range(3)]
+    info = registry.save(settings, "2026-11-20-0123abcd", "tree\n", {"run_date": "2026-11-20"})
+    registry.promote(settings, info, "test")
+    planned = plan()
+    assert [p["model_version"] for p in planned] == ["2026-11-20-0123abcd"] * 3
+    # dispatch maps over the same buckets, without the model version
+    (to_dispatch,) = tasks["dispatch"].op_kwargs_expand_input.value.callables
+    assert [to_dispatch(p) for p in planned] == [{"bucket": b, "buckets": 3} for b in range(3)]

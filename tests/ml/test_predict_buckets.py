@@ -1,15 +1,24 @@
-"""Scoring in buckets of people: together the buckets write exactly the unbucketed scores."""
+"""Scoring in buckets of people: together the buckets write exactly the unbucketed scores, all
+with the model version the run pinned."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import duckdb
+import numpy as np
 import pandas as pd
+import pytest
 from pandas.testing import assert_frame_equal
 
-from models_ml import predict, train
+from models_ml import predict, registry, train
+from models_ml.config import DEFAULT_CONFIG
 from rightsend.buckets import bucket_of
 
 from .conftest import SynthWarehouse
+
+# Another model than the default one, from the same data: one stump.
+STUMP = replace(DEFAULT_CONFIG, num_boost_round=1, lgb_params={**DEFAULT_CONFIG.lgb_params, "num_leaves": 2})
 
 
 def _scores(synth: SynthWarehouse) -> pd.DataFrame:
@@ -55,3 +64,43 @@ def test_buckets_together_equal_the_unbucketed_run_row_for_row(synth: SynthWareh
     assert_frame_equal(_scores(synth), expected, check_exact=True)
     predict.run(s, day)
     assert_frame_equal(_scores(synth), expected, check_exact=True)
+
+
+def test_a_pinned_bucket_keeps_its_model_version_after_a_promotion(synth: SynthWarehouse) -> None:
+    """The daily DAG's plan pins the champion for every score bucket: a bucket scored after
+    another model is promoted still uses (and records) the pinned version, with its scores."""
+    s, day = synth.settings, synth.run_date
+    first = train.run(s, day)
+    assert first["promoted"]
+    pinned = registry.champion(s).version
+    assert pinned == first["version"]
+    predict.run(s, day, bucket=0, buckets=2, model_version=pinned)
+    before = _scores(synth)
+
+    # another model (a different one: a single stump) becomes the champion mid-run
+    other = train.run(s, day, force=True, cfg=STUMP)
+    assert other["trained"] and other["version"] != pinned
+    registry.promote(s, registry.load(s, other["version"]), "promoted while the buckets run")
+    assert registry.champion(s).version == other["version"]
+
+    again = predict.run(s, day, bucket=0, buckets=2, model_version=pinned)
+    assert again["model_version"] == pinned
+    assert_frame_equal(_scores(synth), before, check_exact=True)  # same model, same scores
+    assert set(before["model_version"]) == {pinned}
+
+    # unpinned, scoring uses the champion of the moment (as before pinning existed), which
+    # scores differently: the pin above is what kept bucket 0 on the first model
+    latest = predict.run(s, day, bucket=1, buckets=2)
+    assert latest["model_version"] == other["version"]
+    predict.run(s, day, bucket=0, buckets=2)
+    unpinned = _scores(synth)
+    assert set(unpinned["model_version"]) == {other["version"]}
+    bucket_0 = before[["customer_id", "channel"]].merge(unpinned, on=["customer_id", "channel"])
+    assert len(bucket_0) == len(before)
+    assert not np.allclose(bucket_0["p_engage"], before["p_engage"])
+
+
+def test_a_pinned_version_missing_from_the_registry_is_an_error(synth: SynthWarehouse) -> None:
+    assert train.run(synth.settings, synth.run_date)["promoted"]
+    with pytest.raises(RuntimeError, match="not in the registry"):
+        predict.run(synth.settings, synth.run_date, bucket=0, buckets=2, model_version="1999-01-01-00000000")
