@@ -243,20 +243,27 @@ def person_state(
 
 
 def training_queries(con: duckdb.DuckDBPyConnection, cutoff: str, cfg: ModelConfig) -> pd.DataFrame:
-    """Temp table ``_queries`` = the labelled historical sends; returns them (sorted by time)."""
+    """Temp table ``_queries`` = the labelled historical sends, the newest
+    ``cfg.max_training_sends`` of them; returns them (sorted by time)."""
     window_end = f"'{cutoff}'::timestamp - interval {cfg.engagement_window_hours} hours"
     con.execute(
         f"""
         create or replace temp table _queries as
-        select row_number() over (order by sent_at, send_id) - 1 as qid, send_id, customer_id,
-               sent_at as ts, channel, sent_local_hour as local_hour, sent_local_weekday as weekday,
-               sent_hour_of_week as hour_of_week,
-               (first_engaged_at is not null and first_engaged_at >= sent_at
-                and first_engaged_at <= sent_at + interval {cfg.engagement_window_hours} hours)::int
-                   as label
-        from marts.fct_sends
-        -- labels still censored at the cutoff (window not over) are left out
-        where sent_at <= {window_end}
+        with labelled as (
+            select send_id, customer_id,
+                   sent_at as ts, channel, sent_local_hour as local_hour, sent_local_weekday as weekday,
+                   sent_hour_of_week as hour_of_week,
+                   (first_engaged_at is not null and first_engaged_at >= sent_at
+                    and first_engaged_at <= sent_at + interval {cfg.engagement_window_hours} hours)::int
+                       as label
+            from marts.fct_sends
+            -- labels still censored at the cutoff (window not over) are left out
+            where sent_at <= {window_end}
+        ),
+        newest as (
+            select * from labelled order by ts desc, send_id desc limit {int(cfg.max_training_sends)}
+        )
+        select row_number() over (order by ts, send_id) - 1 as qid, * from newest
         """
     )
     return con.execute("select * from _queries order by qid").df()

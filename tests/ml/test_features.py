@@ -115,3 +115,25 @@ def test_scoring_path_matches_training_path() -> None:
             equal_nan=True,
             err_msg=send_id,
         )
+
+
+def test_training_reads_the_newest_sends_up_to_the_cap() -> None:
+    from dataclasses import replace
+
+    from models_ml.config import DEFAULT_CONFIG
+
+    con, priors, vocab, base = _fixture()
+    everything = features.training_queries(con, CUTOFF, DEFAULT_CONFIG)
+    assert len(everything) == len(base) > 300
+    capped = features.training_queries(con, CUTOFF, replace(DEFAULT_CONFIG, max_training_sends=300))
+    newest = everything.sort_values(["ts", "send_id"]).tail(300)
+    assert capped["qid"].tolist() == list(range(300))  # numbered in time order, as uncapped
+    assert capped["send_id"].tolist() == newest["send_id"].tolist()
+    assert capped["label"].tolist() == newest["label"].tolist()
+    # the features of a kept send are the same whether or not older sends were read too
+    sends, state, ph, pdw = features.training_frame(
+        con, CUTOFF, replace(DEFAULT_CONFIG, max_training_sends=300)
+    )
+    x = features.training_matrix(sends, state, ph, pdw, priors, vocab)
+    x.index = sends["send_id"].to_numpy()
+    _same(x, base)
