@@ -7,6 +7,7 @@ the DAGs, ``rightsend run`` and the tests all agree without passing paths around
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -26,6 +27,12 @@ ENV_WAREHOUSE = "RIGHTSEND_WAREHOUSE"
 # "postgres" (the database named by the RIGHTSEND_PG_* settings).
 ENV_TARGET = "RIGHTSEND_TARGET"
 TARGETS = ("duckdb", "postgres")
+# DuckDB's memory for each stage and for dbt (profiles.yml reads the same variable): beyond it
+# DuckDB spills to disk. Its own default, 80% of RAM, let the first dbt build at 200k customers
+# take 12.5 GB; bounded, a run fits beside Airflow's processes on one machine.
+ENV_DUCKDB_MEMORY = "RIGHTSEND_DUCKDB_MEMORY"
+DEFAULT_DUCKDB_MEMORY = "4GB"
+_MEMORY = re.compile(r"\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)", re.IGNORECASE)
 ENV_PG = {
     "host": ("RIGHTSEND_PG_HOST", "localhost"),
     "port": ("RIGHTSEND_PG_PORT", "5432"),
@@ -33,6 +40,14 @@ ENV_PG = {
     "password": ("RIGHTSEND_PG_PASSWORD", ""),
     "dbname": ("RIGHTSEND_PG_DBNAME", "rightsend"),
 }
+
+
+def duckdb_memory_limit() -> str:
+    """RIGHTSEND_DUCKDB_MEMORY (default 4GB), checked: it goes into a SET statement."""
+    value = os.environ.get(ENV_DUCKDB_MEMORY, "").strip() or DEFAULT_DUCKDB_MEMORY
+    if not _MEMORY.fullmatch(value):
+        raise ValueError(f"{ENV_DUCKDB_MEMORY}={value!r}: expected a size such as 4GB or 512MB")
+    return value
 
 
 def postgres_params(**overrides: str) -> dict[str, str]:

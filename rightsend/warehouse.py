@@ -24,7 +24,7 @@ from pathlib import Path
 
 import duckdb
 
-from rightsend.config import INCLUDE_DIR, Settings
+from rightsend.config import INCLUDE_DIR, Settings, duckdb_memory_limit
 
 DDL_FILES = ("raw_tables.sql", "ops_tables.sql", "queue_tables.sql")
 POOL = "warehouse"  # Airflow pool with a single slot: the one warehouse writer
@@ -63,14 +63,16 @@ def connect(settings: Settings, read_only: bool = False) -> Iterator[duckdb.Duck
 
 def _open(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
     try:
-        return duckdb.connect(str(path), read_only=read_only)
+        con = duckdb.connect(str(path), read_only=read_only)
     except duckdb.ConnectionException as error:
         # This process already holds the database open (dbt runs in-process under
         # `dag.test`): DuckDB then refuses a second instance with another configuration,
         # and the open instance is the one to share.
         if "different configuration" not in str(error):
             raise
-        return duckdb.connect(str(path))
+        con = duckdb.connect(str(path))
+    con.execute(f"set memory_limit = '{duckdb_memory_limit()}'")
+    return con
 
 
 def _postgres_extension() -> Path:
@@ -92,6 +94,7 @@ def _postgres_extension() -> Path:
 def _attach_postgres(dsn: str, read_only: bool) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
     try:
+        con.execute(f"set memory_limit = '{duckdb_memory_limit()}'")
         con.execute(f"load '{_postgres_extension()}'")
         mode = ", read_only" if read_only else ""
         con.execute(f"attach '{dsn}' as warehouse (type postgres{mode})")
