@@ -279,14 +279,13 @@ class Bench:
     def preflight(self) -> None:
         """Refuse early when the disk cannot hold the landing zones and warehouses."""
         need = 0
+        landed, kept = disk_per_customer_day(self.args.activity, self.args.gzip)
         for h in self.histories():
             marker = self.workdir(h) / "landing.json"
             cached = marker.exists() and not self.args.regenerate
-            landed, kept = disk_per_customer_day(self.args.activity, self.args.gzip)
             need += self.customers * (h + 1) * ((0 if cached else landed) + kept)
         self.work.mkdir(parents=True, exist_ok=True)
         free = shutil.disk_usage(self.work).free
-        landed, kept = disk_per_customer_day(self.args.activity, self.args.gzip)
         print(
             f"  disk: about {need / 2**30:,.1f} GB needed (~{landed:.0f} B landed and ~{kept:.0f} B of "
             f"warehouse per customer-day), {free / 2**30:,.1f} GB free"
@@ -770,7 +769,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--stage-timeout", type=float, default=None, help="kill a stage after this many seconds")
     args = ap.parse_args(argv)
     p = PRESETS[args.preset]
-    custom = args.customers is not None or args.days is not None or args.activity is not None
+    custom = any(getattr(args, name) is not None for name in ("customers", "days", "activity", "gzip"))
     args.customers = args.customers or p.customers
     args.days = args.days or p.days
     args.activity = p.activity if args.activity is None else args.activity
