@@ -75,6 +75,12 @@ def _open(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
     return con
 
 
+def sql_string(text: str) -> str:
+    """``text`` as a SQL string literal, for the few places a value cannot be a parameter
+    (file paths in ``read_parquet([...])`` and ``copy ... to``)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
 def _postgres_extension() -> Path:
     import duckdb_extension_postgres_scanner as wheel
 

@@ -24,13 +24,10 @@ import numpy as np
 import pandas as pd
 
 from rightsend.ingest.stage import STAGED_LINEAGE, FileResult, StagedFile
+from rightsend.warehouse import sql_string
 
 log = logging.getLogger(__name__)
 QUARANTINE_COLUMNS = ("source", "file", "line", "raw_text", "reason", "detail", "run_date", "quarantined_at")
-
-
-def _quote(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def _append(con: duckdb.DuckDBPyConnection, table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
@@ -53,7 +50,7 @@ def _append(con: duckdb.DuckDBPyConnection, table: str, columns: tuple[str, ...]
 
 def _insert_parts(con: duckdb.DuckDBPyConnection, table: str, columns: tuple[str, ...], parts: list[str],
                   loaded_at: datetime) -> None:  # fmt: skip
-    listed = ", ".join(_quote(p) for p in parts)
+    listed = ", ".join(sql_string(p) for p in parts)
     staged = (*columns, *STAGED_LINEAGE)
     con.execute(
         f"insert into {table} ({', '.join(staged)}, _loaded_at) "

@@ -40,6 +40,7 @@ from rightsend.ingest.erasure import TombstoneFilter, identifiers_in
 from rightsend.ingest.landing import LandedFile
 from rightsend.ingest.parse import Bad, Batch, parse_chunks
 from rightsend.ingest.reading import FileProblem, decode
+from rightsend.warehouse import sql_string
 
 log = logging.getLogger(__name__)
 WORKERS_ENV = "RIGHTSEND_INGEST_WORKERS"
@@ -115,10 +116,6 @@ def _private_duckdb() -> duckdb.DuckDBPyConnection:
     return _CON
 
 
-def _quote(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 def _object_column(values: Any, n: int) -> np.ndarray:
     # fromiter keeps lists (SendGrid categories) as elements instead of a second dimension
     return np.fromiter(values, dtype=object, count=n)
@@ -134,15 +131,15 @@ def _write_part(batch: Batch, landed: LandedFile, path: str, types: dict[str, st
     _part = pd.DataFrame(data, copy=False)  # noqa: F841 - scanned by name below
     select = [f'"{c}"::{types.get(c, "VARCHAR")} as "{c}"' for c in source.columns]
     select += [
-        f"{_quote(landed.rel)}::varchar as _file",
+        f"{sql_string(landed.rel)}::varchar as _file",
         "_line::integer as _line",
-        f"{_quote(landed.dt)}::date as _dt",
+        f"{sql_string(landed.dt)}::date as _dt",
         "_extra::varchar as _extra",
     ]
     # DuckDB finds the frame by its local name (a replacement scan): a few ms less per part
     # than register/unregister, which is most of a small file's cost.
     _private_duckdb().execute(
-        f"copy (select {', '.join(select)} from _part) to {_quote(path)} (format parquet, compression snappy)"
+        f"copy (select {', '.join(select)} from _part) to {sql_string(path)} (format parquet, compression snappy)"
     )
 
 

@@ -18,6 +18,7 @@ import duckdb
 
 from rightsend.config import INCLUDE_DIR
 from rightsend.ingest.sources import SOURCES
+from rightsend.warehouse import sql_string
 
 SUITES_DIR = INCLUDE_DIR / "gx" / "suites"
 MIN_TS = datetime(2000, 1, 1)
@@ -79,10 +80,6 @@ def _chunk_query(table: str, types: dict[str, str], checked: set[str]) -> str:
         f"select {', '.join(select)} from raw.{table} "
         "where _dt between ?::date and ?::date and _file in (select unnest(?::varchar[]))"
     )
-
-
-def _quote(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def _chunks(files: list[_File], rows: int) -> list[list[_File]]:
@@ -327,7 +324,7 @@ def validate_batches(
                 path = os.path.join(workdir, f"{name}-{number}.parquet")
                 try:
                     con.execute(
-                        f"copy ({query}) to {_quote(path)} (format parquet)",
+                        f"copy ({query}) to {sql_string(path)} (format parquet)",
                         [min(f.dt for f in chunk), max(f.dt for f in chunk), [f.rel for f in chunk]],
                     )
                 except duckdb.Error as exc:
