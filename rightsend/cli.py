@@ -56,20 +56,24 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if args.if_empty and landing.is_dir() and any(p.is_file() for p in landing.rglob("*")):
         print(f"rightsend: landing zone {landing} already has data; leaving it as it is")
         return 0
-    truth = landing.parent / "demo_truth.csv"
-    demo.generate(
+    truth = demo.generate(
         landing,
         customers=args.customers,
         days=args.days,
         end_date=args.end_date,
         seed=args.seed,
-        truth_path=truth,
+        truth_path=args.truth or landing.parent / "demo_truth.csv",
+        bad_rows=not args.no_bad_rows,
         activity=args.activity,
     )
-    files = sum(1 for p in landing.rglob("*") if p.is_file())
+    stats = truth.stats
     print(
-        f"rightsend: wrote {files} demo files for {args.customers:,} customers x {args.days} days to {landing}"
+        f"rightsend: wrote {sum(stats['files'].values())} demo files for {args.customers:,} customers x "
+        f"{args.days} days to {landing} in {stats['seconds']:.1f} s"
     )
+    for source, rows in stats["rows"].items():
+        print(f"  {source:<11} {rows:>11,} rows in {stats['files'][source]:>5} files")
+    print(f"  {'total':<11} {sum(stats['rows'].values()):>11,} rows")
     return 0
 
 
@@ -126,6 +130,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="marketing cadence and browsing, 0-1 (default 1: a busy list; the benchmarks use less)",
     )
     demo.add_argument("--landing", type=Path, help="where to write (default: data/landing)")
+    demo.add_argument("--truth", type=Path, help="the ground-truth CSV (default: demo_truth.csv beside it)")
+    demo.add_argument("--no-bad-rows", action="store_true", help="no deliberately broken rows")
     demo.add_argument("--if-empty", action="store_true", help="do nothing if the landing zone has files")
     demo.set_defaults(func=cmd_demo)
 

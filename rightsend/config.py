@@ -42,6 +42,14 @@ ENV_PG = {
 }
 
 
+def usable_cores() -> int:
+    """Cores this process may run on (its CPU affinity on Linux), for sizing worker pools."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
 def duckdb_memory_limit() -> str:
     """RIGHTSEND_DUCKDB_MEMORY (default 4GB), checked: it goes into a SET statement."""
     value = os.environ.get(ENV_DUCKDB_MEMORY, "").strip() or DEFAULT_DUCKDB_MEMORY

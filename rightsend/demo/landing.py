@@ -4,14 +4,17 @@ Sources emit DataFrames with an internal `_ts` (UTC seconds) and optionally `_dt
 day). Rows are buffered per delivery day and flushed once no later simulation day can add to
 that day, so memory stays bounded by a few days whatever the number of customers. All file-level
 choices (gzip, BOM, column order, JSON arrays, late files) come from a generator seeded by
-(seed, source, dt), so output bytes do not depend on flush order.
+(seed, source, dt), so output bytes do not depend on flush order - which is also what lets
+large runs write files in worker processes while the simulation goes on (``writers``).
 """
 
 from __future__ import annotations
 
 import gzip
+import multiprocessing
 import zlib
-from collections import defaultdict
+from collections import defaultdict, deque
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -45,6 +48,7 @@ class Landing:
     bad_rows: bool = True
     bad_rate: float = 1 / 5000
     gzip_all: bool = False  # every file gzipped (fast level): the benchmark's large landing zones
+    writers: int = 0  # worker processes that write the files (0: written here, as they flush)
     rows: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     files: dict[str, int] = field(default_factory=lambda: defaultdict(int))
 
@@ -52,6 +56,28 @@ class Landing:
         self._buf: dict[str, dict[int, list[pd.DataFrame]]] = defaultdict(lambda: defaultdict(list))
         self._seq = 0
         self._rng = np.random.default_rng([self.seed, 991])
+        self._write = DayWriter(self.root, self.seed, self.bad_rows, self.bad_rate, self.gzip_all)
+        self._pool: ProcessPoolExecutor | None = None
+        self._pending: deque[tuple[str, Future[tuple[int, int]]]] = deque()
+        if self.writers > 0:
+            # spawn, as ingest does: no forked copy of the simulation's memory per worker
+            self._pool = ProcessPoolExecutor(self.writers, mp_context=multiprocessing.get_context("spawn"))
+
+    def __enter__(self) -> Landing:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Wait for every file handed to the workers (their errors are raised here)."""
+        try:
+            while self._pending:
+                self._collect()
+        finally:
+            if self._pool is not None:
+                self._pool.shutdown(wait=True, cancel_futures=True)
+                self._pool = None
 
     # -- emitting -----------------------------------------------------------------------
     def emit(self, source: str, frame: pd.DataFrame) -> None:
@@ -89,13 +115,38 @@ class Landing:
             for day in days:
                 frames = self._buf[source].pop(day)
                 frame = pd.concat(frames, ignore_index=True).sort_values(["_ts", "_seq"], kind="stable")
-                self._write_day(self.specs[source], day, frame.reset_index(drop=True))
+                self._submit(self.specs[source], day, frame.reset_index(drop=True))
 
-    # -- writing ------------------------------------------------------------------------
-    def _file_rng(self, spec: SourceSpec, day: int) -> np.random.Generator:
-        return np.random.default_rng([self.seed, zlib.crc32(spec.name.encode()), day])
+    def _submit(self, spec: SourceSpec, day: int, frame: pd.DataFrame) -> None:
+        if self._pool is None:
+            self._count(spec.name, *self._write(spec, day, frame))
+            return
+        while len(self._pending) >= 2 * self.writers:  # bounds the frames held for the workers
+            self._collect()
+        self._pending.append((spec.name, self._pool.submit(self._write, spec, day, frame)))
 
-    def _write_day(self, spec: SourceSpec, day: int, frame: pd.DataFrame) -> None:
+    def _collect(self) -> None:
+        source, future = self._pending.popleft()
+        self._count(source, *future.result())
+
+    def _count(self, source: str, rows: int, files: int) -> None:
+        self.rows[source] += rows
+        self.files[source] += files
+
+
+@dataclass(frozen=True)
+class DayWriter:
+    """Writes one source's delivery day. Every choice it makes comes from a generator seeded
+    by (seed, source, day), so it can run anywhere, in any order, for the same bytes."""
+
+    root: Path
+    seed: int
+    bad_rows: bool
+    bad_rate: float
+    gzip_all: bool
+
+    def __call__(self, spec: SourceSpec, day: int, frame: pd.DataFrame) -> tuple[int, int]:
+        """Write the day's file(s); returns (rows, files) written."""
         rng = self._file_rng(spec, day)
         folder = self.root / spec.name / dt_name(day)
         folder.mkdir(parents=True, exist_ok=True)
@@ -117,6 +168,7 @@ class Landing:
         else:
             ext = "csv" if spec.kind == "csv" else "ndjson"
             parts.append((f"{spec.file}.{ext}", frame))
+        rows = files = 0
         for name, part in parts:
             if part.empty:
                 continue
@@ -128,8 +180,12 @@ class Landing:
                 name += ".gz"
                 data = gzip.compress(data, compresslevel=1 if self.gzip_all else 6, mtime=0)
             (folder / name).write_bytes(data)
-            self.rows[spec.name] += len(part)
-            self.files[spec.name] += 1
+            rows += len(part)
+            files += 1
+        return rows, files
+
+    def _file_rng(self, spec: SourceSpec, day: int) -> np.random.Generator:
+        return np.random.default_rng([self.seed, zlib.crc32(spec.name.encode()), day])
 
     def _spoil(self, spec: SourceSpec, frame: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
         """About one row in 5000 gets a broken timestamp or an unknown event type."""

@@ -36,6 +36,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from rightsend.config import usable_cores
 from rightsend.ingest.erasure import TombstoneFilter, identifiers_in
 from rightsend.ingest.landing import LandedFile
 from rightsend.ingest.parse import Bad, Batch, parse_chunks
@@ -205,10 +206,7 @@ def default_workers() -> int:
     configured = os.environ.get(WORKERS_ENV, "").strip()
     if configured:
         return max(0, int(configured))
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        cores = os.cpu_count() or 1
+    cores = usable_cores()
     return min(cores, 8) if cores > 1 else 0
 
 
