@@ -6,8 +6,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy.optimize import minimize
-from scipy.stats import rankdata
 
 EPS = 1e-7
 
@@ -18,6 +16,8 @@ def auc(y: np.ndarray, p: np.ndarray) -> float:
     n_pos, n_neg = int(y.sum()), int((~y).sum())
     if n_pos == 0 or n_neg == 0:
         return float("nan")
+    from scipy.stats import rankdata  # here, not at import: scoring needs only Platt (scipy ~1.5 s)
+
     ranks = rankdata(p)
     return float((ranks[y].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
 
@@ -93,6 +93,8 @@ class Platt:
             loss = np.logaddexp(0.0, z) - y * z
             g = _sigmoid(z) - y
             return float(loss.sum()), np.array([float((g * margin).sum()), float(g.sum())])
+
+        from scipy.optimize import minimize
 
         res = minimize(nll, np.array([1.0, 0.0]), jac=True, method="L-BFGS-B")
         return cls(float(res.x[0]), float(res.x[1]))
