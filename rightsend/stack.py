@@ -33,7 +33,7 @@ import sys
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -565,6 +565,18 @@ def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
+# rightsend_ingest's timetable: daily at 02:00 UTC, each run covering the day before.
+SCHEDULE_HOUR = 2
+
+
+def scheduled_day(now: datetime | None = None) -> str:
+    """The day D whose slot (logical date D 02:00 UTC) the scheduler creates when the chain is
+    unpaused at ``now``: the latest complete interval ends at the last 02:00 UTC, and covers
+    the day before it. Between 00:00 and 02:00 UTC that is two days back, not yesterday."""
+    now = (now or datetime.now(UTC)).astimezone(UTC)
+    return (now - timedelta(days=1, hours=SCHEDULE_HOUR)).date().isoformat()
+
+
 def trigger_chain(
     client: Api, run_date: str, dag_ids: Iterable[str] = CHAIN, wait_parsed: float = 180
 ) -> dict[str, Any]:
@@ -644,7 +656,9 @@ def main(argv: list[str] | None = None) -> int:
     p_up.add_argument("--fresh", action="store_true", help="drop and recreate the metadata database")
     sub.add_parser("status", help="health of a running stack")
     p_trigger = sub.add_parser("trigger", help="run the daily chain for a date through the REST API")
-    p_trigger.add_argument("--date", required=True)
+    p_trigger.add_argument(
+        "--date", default=None, help="the day to run (default: the slot the scheduler would run next)"
+    )
     p_trigger.add_argument("--timeout", type=float, default=1800)
     p_down = sub.add_parser("down", help="stop the stack started by `up`")
     p_down.add_argument("--drop-db", action="store_true", help="also drop the metadata database")
@@ -682,7 +696,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "trigger":
         client = api(cfg)
         since = datetime.now(UTC)
-        trigger_chain(client, args.date)
+        trigger_chain(client, args.date or scheduled_day())
         try:
             runs = wait_chain(client, since, timeout=args.timeout)
         except StackError as error:

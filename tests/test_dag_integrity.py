@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -56,6 +57,35 @@ def test_chain_is_linked_by_assets(dagbag) -> None:
     assert "rightsend://warehouse/raw" in str(build.timetable.asset_condition)
     assert "rightsend://warehouse/marts" in str(dagbag.get_dag("rightsend_train").timetable.asset_condition)
     assert "rightsend://models/champion" in str(dagbag.get_dag("rightsend_daily").timetable.asset_condition)
+
+
+@pytest.mark.parametrize(
+    ("now", "day"),
+    [
+        ("2026-12-03T00:35:00+00:00", "2026-12-01"),  # before 02:00 the last slot is two days back
+        ("2026-12-03T01:59:59+00:00", "2026-12-01"),
+        ("2026-12-03T02:00:00+00:00", "2026-12-02"),
+        ("2026-12-03T23:10:00+00:00", "2026-12-02"),
+    ],
+)
+def test_scheduled_day_is_the_slot_the_ingest_timetable_runs_next(dagbag, now: str, day: str) -> None:
+    """stack.trigger takes the scheduler's own slot, so unpausing adds no second run."""
+    from airflow.timetables.base import DataInterval, TimeRestriction
+
+    from rightsend import stack
+
+    moment = datetime.fromisoformat(now)
+    assert stack.scheduled_day(moment) == day
+    timetable = dagbag.get_dag("rightsend_ingest").timetable
+    slot = datetime.fromisoformat(f"{day}T02:00:00+00:00")
+    covered = DataInterval(slot, slot + timedelta(days=1))
+    after = timetable.next_dagrun_info(
+        last_automated_data_interval=covered,
+        restriction=TimeRestriction(earliest=None, latest=None, catchup=True),
+    )
+    # the slot's interval has ended by `now`; the next one has not
+    assert covered.end <= moment < after.data_interval.end
+    assert after.logical_date == covered.start + timedelta(days=1)
 
 
 def test_every_dbt_task_takes_the_single_writer_pool(dagbag) -> None:

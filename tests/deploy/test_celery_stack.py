@@ -8,9 +8,9 @@ the Assets start rightsend_build, rightsend_train and rightsend_daily, and check
 run and task instance succeeded and that the day's outputs exist. Everything it started is
 stopped, and the database dropped, whatever happens.
 
-D is yesterday (UTC): the interval the scheduler itself would run next for the ingest DAG
-(daily at 02:00 UTC, for the day before), so the triggered run takes that slot and unpausing
-adds no scheduled run.
+D is stack.scheduled_day(): the interval the scheduler itself would run next for the ingest
+DAG (daily at 02:00 UTC, for the day before), so the triggered run takes that slot and
+unpausing adds no scheduled run.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -129,10 +129,6 @@ def running_stack():
         stack.purge_queue(cfg)
 
 
-def _yesterday() -> str:
-    return (datetime.now(UTC).date() - timedelta(days=1)).isoformat()
-
-
 def _assert_chain_succeeded(client: stack.Api, cfg: stack.StackConfig, runs: dict, dag_ids) -> None:
     for dag_id in dag_ids:
         every_run = client.get(f"/dags/{dag_id}/dagRuns")
@@ -162,7 +158,7 @@ def test_asset_chain_runs_on_the_celery_stack(tmp_path: Path, running_stack):
     }
     pools = {p["name"]: p["slots"] for p in client.get("/pools")["pools"]}
     assert pools["warehouse"] == 1
-    run_date = _yesterday()
+    run_date = stack.scheduled_day()
     since = datetime.now(UTC)
     chain = ("smoke_first", "smoke_second")
     stack.trigger_chain(client, run_date, chain)
@@ -212,7 +208,7 @@ def test_daily_chain_runs_on_the_celery_stack(tmp_path: Path, running_stack, pos
     from rightsend import demo
     from rightsend.buckets import bucket_count
 
-    run_date = _yesterday()
+    run_date = stack.scheduled_day()
     cfg = _config(tmp_path, "chain", warehouse_env=postgres_warehouse)
     started = time.monotonic()
     demo.generate(cfg.settings.landing_dir, customers=150, days=30, end_date=run_date, seed=3)
