@@ -39,6 +39,11 @@ create table if not exists ops.erasure_tombstones (
     erased_at timestamp not null
 );
 
+-- When each erasure pass completed: the next ingest run checks only rows loaded since.
+create table if not exists ops.erasure_passes (
+    applied_at timestamp not null
+);
+
 -- Great Expectations results, one row per expectation per validated batch.
 create table if not exists ops.validation_results (
     run_date date not null,

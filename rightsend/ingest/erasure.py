@@ -50,6 +50,9 @@ class TombstoneFilter:
     def __init__(self, hashes: dict[str, str]) -> None:
         self.hashes = hashes  # identifier_hash -> request_id
         self._clear: set[tuple[str, str]] = set()  # (type, value) known not to be tombstoned
+        # (type, value, request) of the tombstones added here: older rows may carry them,
+        # and the run's erasure pass finds those by value (only the hashes are stored)
+        self.linked: list[tuple[str, str, str]] = []
 
     @classmethod
     def load(cls, con: duckdb.DuckDBPyConnection) -> TombstoneFilter:
@@ -117,6 +120,7 @@ class TombstoneFilter:
                             self.hashes[digest] = request
                             self._clear.discard((kind, row[i]))
                             new.append((digest, kind, request))
+                            self.linked.append((kind, row[i], request))
         batch.rows, batch.lines, batch.extras = keep_rows, keep_lines, keep_extras
         return dropped, new
 
@@ -181,12 +185,26 @@ def _close_over_identities(con: duckdb.DuckDBPyConnection) -> None:
             return
 
 
-def apply_tombstones(con: duckdb.DuckDBPyConnection, erased_at: datetime | None = None) -> dict[str, Any]:
+def apply_tombstones(
+    con: duckdb.DuckDBPyConnection,
+    erased_at: datetime | None = None,
+    incremental: bool = False,
+    linked: Iterable[tuple[str, str, str]] = (),
+) -> dict[str, Any]:
     """Turn erasure requests in raw.consent_requests into tombstones for the whole person,
     then delete every raw row (and quarantine record) carrying a tombstoned identifier.
 
     Idempotent and safe to re-run at any time: it also re-finds people from the existing
-    tombstones, so rows reloaded after a rebuild disappear again."""
+    tombstones, so rows reloaded after a rebuild disappear again.
+
+    ``incremental`` (the ingest run's own call) hashes only the rows loaded since the last
+    completed pass instead of every identifier of every raw row, which grew with history.
+    That is exact because each pass leaves no raw row carrying a tombstone and deletes the
+    requests it applied: new requests and new rows are all that can bring work - and the
+    tombstones the load-time filter added since (an erased person's row came back beside an
+    identifier not seen with them before), which older rows may carry. ``linked``
+    (``TombstoneFilter.linked``) names those by value; when one added since is not among
+    them (only its hash is stored), the pass is a full one."""
     erased_at = erased_at or datetime.now(UTC).replace(tzinfo=None)  # metadata only
     con.begin()
     try:
@@ -206,9 +224,17 @@ def apply_tombstones(con: duckdb.DuckDBPyConnection, erased_at: datetime | None 
             """
         ).fetchall()[0][0]
         request_ids = con.execute("select count(distinct request_id) from _erase_ids").fetchall()[0][0]
+        linked = list(linked)
+        if linked:
+            con.executemany("insert into _erase_ids values (?, ?, ?)", linked)
+        since = _incremental_since(con) if incremental else None
         have_tombstones = con.execute("select count(*) from ops.erasure_tombstones").fetchall()[0][0] > 0
         if have_tombstones:
-            for table, ids in _linking():
+            # the people behind existing tombstones, as far as (these) raw rows still show them
+            # (incremental: only rows loaded since, of every table - the load-time filter
+            # keeps such rows out, so this finds nothing unless a load bypassed it)
+            recent, tables = ("", _linking()) if since is None else ("and r._loaded_at > ?", _all())
+            for table, ids in tables:
                 for col, kind in ids:
                     con.execute(
                         f"""
@@ -216,12 +242,15 @@ def apply_tombstones(con: duckdb.DuckDBPyConnection, erased_at: datetime | None 
                         select distinct '{kind}', r.{col}, t.request_id from {table} r
                         join ops.erasure_tombstones t
                           on t.identifier_type = '{kind}' and t.identifier_hash = {_hash_sql(kind, "r." + col)}
-                        where r.{col} is not null
-                        """
+                        where r.{col} is not null {recent}
+                        """,
+                        [] if since is None else [since],
                     )
         if not requests and not have_tombstones:
+            _record_pass(con, erased_at)
             con.commit()
             return {
+                "scope": _scope(since),
                 "requests": 0,
                 "identifiers_tombstoned": 0,
                 "rows_deleted": {},
@@ -239,26 +268,59 @@ def apply_tombstones(con: duckdb.DuckDBPyConnection, erased_at: datetime | None 
         ).fetchall()[0][0]
         deleted: dict[str, int] = {}
         for table, ids in _all():
-            where = " or ".join(
-                f"({col} is not null and {_hash_sql(kind, col)} in "
-                f"(select identifier_hash from ops.erasure_tombstones where identifier_type = '{kind}'))"
-                for col, kind in ids
-            )
+            where = " or ".join(f"({col} is not null and {_carries(col, kind, since)})" for col, kind in ids)
             n = con.execute(f"delete from {table} where {where}").fetchall()[0][0]
             if n:
                 deleted[table] = n
         quarantine_deleted = _delete_quarantine(con)
         con.execute("drop table _erase_ids")
+        _record_pass(con, erased_at)
         con.commit()
     except Exception:
         con.rollback()
         raise
     return {
+        "scope": _scope(since),
         "requests": request_ids if requests else 0,
         "identifiers_tombstoned": tombstoned,
         "rows_deleted": deleted,
         "quarantine_rows_deleted": quarantine_deleted,
     }
+
+
+def _incremental_since(con: duckdb.DuckDBPyConnection) -> datetime | None:
+    """The last completed pass, if a pass over the rows loaded since is exact (else None):
+    every tombstone added since must be known by value (in _erase_ids)."""
+    last = con.execute("select max(applied_at) from ops.erasure_passes").fetchall()[0][0]
+    if last is None:
+        return None
+    unknown = con.execute(
+        """
+        select count(*) from ops.erasure_tombstones
+        where erased_at > ? and identifier_hash not in (select sha256(id_type || ':' || value) from _erase_ids)
+        """,
+        [last],
+    ).fetchall()[0][0]
+    return None if unknown else last
+
+
+def _carries(col: str, kind: str, since: datetime | None) -> str:
+    """SQL: the row's ``col`` is a tombstoned identifier of type ``kind``."""
+    if since is None:  # every row against every tombstone, by hash
+        return (
+            f"{_hash_sql(kind, col)} in "
+            f"(select identifier_hash from ops.erasure_tombstones where identifier_type = '{kind}')"
+        )
+    # this pass's people, by value: the only tombstones a raw row can carry after the last pass
+    return f"{col} in (select value from _erase_ids where id_type = '{kind}')"
+
+
+def _scope(since: datetime | None) -> str:
+    return "all rows" if since is None else "rows loaded since the last pass"
+
+
+def _record_pass(con: duckdb.DuckDBPyConnection, applied_at: datetime) -> None:
+    con.execute("insert into ops.erasure_passes values (?)", [applied_at])
 
 
 def _delete_quarantine(con: duckdb.DuckDBPyConnection) -> int:

@@ -144,7 +144,7 @@ def run(settings: Settings, run_date: str) -> dict[str, Any]:
             Stager(types, bool(tombstones.hashes), workers, when_idle=warm_up) as stager,
         ):
             results = _load(con, stager, new, tombstones, run_date, loaded_at)
-            erasure = apply_tombstones(con, loaded_at)
+            erasure = apply_tombstones(con, loaded_at, incremental=True, linked=tombstones.linked)
             loaded_files: dict[str, list[tuple[str, str, int]]] = {}
             for r in results:
                 if r.status == "loaded" and r.loaded:

@@ -58,6 +58,7 @@ def test_erasure_by_email_removes_whole_person_and_keeps_them_out(
     land(good, "consent/dt=2026-11-20/erasure.ndjson", ERASE_BY_EMAIL)
     result = run(good, "2026-11-20")
     assert result["erasure"] == {
+        "scope": "rows loaded since the last pass",
         "requests": 1,
         "identifiers_tombstoned": 5,
         "rows_deleted": {
@@ -97,6 +98,8 @@ def test_erasure_by_email_removes_whole_person_and_keeps_them_out(
          "SM9,+15005550006,+14155550999,Hi,sent,2026-11-21T10:00:00Z,outbound-api\n"
          "SM10,+15005550006,+12125550199,Hi,sent,2026-11-21T10:00:00Z,outbound-api\n")  # fmt: skip
     later = run(good, "2026-11-22")
+    # the filter named the new phone by value: no full pass was needed to find the text to it
+    assert later["erasure"]["scope"] == "rows loaded since the last pass"
     assert later["rows"]["customers"]["loaded"] == 1 and later["rows"]["customers"]["erased"] == 2
     assert later["rows"]["customers"]["quarantined"] == 0  # her bad row is not kept either
     assert later["rows"]["sms"]["loaded"] == 1 and later["rows"]["sms"]["erased"] == 1
@@ -127,3 +130,43 @@ def test_apply_tombstones_reapplies_after_rebuild(good: Settings, land: Callable
         again = apply_tombstones(con)
         assert again["rows_deleted"] == {} and again["identifiers_tombstoned"] == 0
     assert query(good, "select count(*) from raw.web_events where _file = 'rebuilt'") == [(0,)]
+
+
+def test_incremental_passes_leave_nothing_for_a_full_pass(tmp_path, make_landing, land, query) -> None:
+    """Each run's pass checks only the rows loaded since the last one; a full pass over every
+    row afterwards must find nothing left to delete or tombstone."""
+    from rightsend.demo import generate
+
+    settings = make_landing(tmp_path, None)
+    generate(settings.landing_dir, customers=300, days=24, end_date="2026-11-20", seed=5)
+    first = run(settings, "2026-11-05")
+    assert first["erasure"]["scope"] == "all rows"  # no pass recorded yet
+    scopes, deleted = [], 0
+    for n, day in enumerate(("2026-11-12", "2026-11-20")):
+        # erase the busiest people still here, by email and by phone (their old rows must go)
+        busiest = query(
+            settings,
+            "select c.email, c.phone from raw.customers c join raw.web_events w using (customer_id) "
+            "where c.email is not null and c.phone is not null "
+            "group by all order by count(*) desc, 1 limit 2",
+        )
+        assert len(busiest) == 2
+        (email, _), (_, phone) = busiest
+        land(
+            settings,
+            f"consent/dt={day}/erasure.ndjson",
+            f'{{"request_id": "del-e{n}", "occurred_at": "{day}T08:00:00Z", "email": "{email}", "type": "erasure", "channel": "email"}}\n'
+            f'{{"request_id": "del-p{n}", "occurred_at": "{day}T08:00:00Z", "phone": "{phone}", "type": "erasure", "channel": "sms"}}\n',
+        )
+        result = run(settings, day)["erasure"]
+        scopes.append(result["scope"])
+        deleted += sum(result["rows_deleted"].values())
+        assert result["requests"] >= 2  # the demo erases people of its own too
+        assert mentions(settings, email) == {} and mentions(settings, phone) == {}
+    assert "rows loaded since the last pass" in scopes
+    assert deleted > 50  # their history went, not just the new day's rows
+    with warehouse.connect(settings) as con:
+        full = apply_tombstones(con)
+    assert full["scope"] == "all rows"
+    assert full["identifiers_tombstoned"] == 0 and full["rows_deleted"] == {}
+    assert full["quarantine_rows_deleted"] == 0
