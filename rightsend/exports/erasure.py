@@ -7,11 +7,18 @@ hashes to a tombstone (``sha256(type || ':' || normalised value)``, see hashing.
 ``source_customer_id``. Hashed audience rows carry no raw identifier, so a second pass
 also drops every row whose unified ``customer_id`` was matched anywhere in the first.
 Aggregate files (movement, campaign results, report.html) hold no personal data.
+
+Files are written without the persons erased by then, so only a tombstone the last scrub
+did not know can be in them: out/runs/erasure-scrub.json keeps the tombstones the last
+scrub applied (hashes, no personal data), and a day without new ones reads no file at all
+(a year of daily exports would otherwise be re-read and re-hashed every day). Delete that
+file to scrub everything again, e.g. after restoring old outputs from a backup.
 """
 
 from __future__ import annotations
 
 import csv
+import json
 import os
 from pathlib import Path
 
@@ -90,7 +97,8 @@ def scrub_erased_from_outputs(settings: Settings, con: duckdb.DuckDBPyConnection
     if not has_table(con, "ops.erasure_tombstones"):
         return stats
     tombstones = {r[0] for r in con.execute("select identifier_hash from ops.erasure_tombstones").fetchall()}
-    if not tombstones:
+    state = settings.output_dir / "runs" / "erasure-scrub.json"
+    if not tombstones or tombstones <= _applied(state):
         return stats
     roots = [settings.output_dir / "exports", settings.output_dir / "queue"]
     csvs = sorted(p for root in roots if root.is_dir() for p in root.glob("dt=*/**/*.csv"))
@@ -114,4 +122,20 @@ def scrub_erased_from_outputs(settings: Settings, con: duckdb.DuckDBPyConnection
         if removed:
             stats["files_changed"] += 1
             stats["rows_removed"] += removed
+    _record_applied(state, tombstones)
     return stats
+
+
+def _applied(state: Path) -> set[str]:
+    """The tombstones the last completed scrub applied (none if it never ran)."""
+    try:
+        return set(json.loads(state.read_text())["tombstones"])
+    except (OSError, ValueError, KeyError):
+        return set()
+
+
+def _record_applied(state: Path, tombstones: set[str]) -> None:
+    state.parent.mkdir(parents=True, exist_ok=True)
+    tmp = state.with_name(f".{state.name}.tmp")
+    tmp.write_text(json.dumps({"tombstones": sorted(tombstones)}) + "\n")
+    os.replace(tmp, state)

@@ -292,7 +292,8 @@ def test_scrub_erased_from_previous_outputs(settings: Settings) -> None:
     ]
     assert read(old_exp / "segment_movement.csv")[1] == [{"comparison": "since_yesterday", "customers": "3"}]
     assert stats["rows_removed"] == 5 and stats["files_changed"] == 4
-    assert again["rows_removed"] == 0
+    # nothing erased since: no earlier file is read again
+    assert again == {"files_scanned": 0, "files_changed": 0, "rows_removed": 0}
     assert tomb("phone", "+14155550103") in {
         r[0]
         for r in duckdb.connect(str(settings.warehouse_path), read_only=True)
@@ -341,3 +342,22 @@ def test_report_without_model_or_optional_tables(settings: Settings) -> None:
     assert result["files"]["segment_movement.csv"] == 0
     _, rows = read(settings.exports_dir(D) / "customers.csv")
     assert all(r["best_channel"] == "" for r in rows)
+
+
+def test_scrub_reads_earlier_files_again_only_for_new_erasures(settings: Settings) -> None:
+    old = settings.exports_dir("2026-11-10") / "customers.csv"
+    _write(old, ["customer_id", "email"], [["c1", "alice@example.com"], ["c9", ""]])
+    with warehouse.connect(settings, read_only=True) as con:
+        first = exports.scrub_erased_from_outputs(settings, con)
+        second = exports.scrub_erased_from_outputs(settings, con)
+    assert first == {"files_scanned": 1, "files_changed": 0, "rows_removed": 0}
+    assert second["files_scanned"] == 0
+    with warehouse.connect(settings) as con:  # alice asks to be forgotten
+        con.execute(
+            "insert into ops.erasure_tombstones values (?, 'email', 'del-9', now())",
+            [tomb("email", "alice@example.com")],
+        )
+    with warehouse.connect(settings, read_only=True) as con:
+        third = exports.scrub_erased_from_outputs(settings, con)
+    assert third == {"files_scanned": 1, "files_changed": 1, "rows_removed": 1}
+    assert [r["customer_id"] for r in read(old)[1]] == ["c9"]
