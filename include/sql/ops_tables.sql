@@ -14,7 +14,9 @@ create table if not exists ops.manifest (
     rows_erased integer not null default 0,
     error varchar,
     run_date date not null,
-    loaded_at timestamp not null
+    loaded_at timestamp not null,
+    mtime_ns bigint                        -- modification time when read: unchanged size and
+                                           -- mtime mean unchanged bytes, without re-reading
 );
 
 -- Rows that could not be parsed or break the contract. Never silently dropped.

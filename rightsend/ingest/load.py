@@ -86,7 +86,11 @@ def _write(
         con.executemany(
             "insert into ops.erasure_tombstones values (?, ?, ?, ?) on conflict do nothing", tombstones
         )
-    con.executemany("insert into ops.manifest values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", manifest)
+    con.executemany(
+        "insert into ops.manifest (path, source, dt, size_bytes, sha256, status, rows_loaded, "
+        "rows_quarantined, rows_erased, error, run_date, loaded_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        manifest,
+    )
 
 
 def write_files(

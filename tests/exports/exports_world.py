@@ -353,7 +353,8 @@ def build_warehouse(settings: Settings) -> None:
                 "insert into ops.erasure_tombstones values (?,?,'r-erase',?)", [tomb(kind, value), kind, now]
             )
         con.execute(
-            """insert into ops.manifest values
+            """insert into ops.manifest (path, source, dt, size_bytes, sha256, status, rows_loaded,
+                   rows_quarantined, rows_erased, error, run_date, loaded_at) values
                ('customers/dt=2026-11-20/customers.csv','customers',?,100,'abc','loaded',6,1,1,null,?,?),
                ('email/dt=2026-11-20/events.json','email',?,100,'def','loaded',120,2,0,null,?,?),
                ('sms/dt=2026-11-20/broken.csv','sms',?,10,'ghi','failed',0,0,0,'missing column Sid',?,?)""",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -64,3 +65,24 @@ def test_changed_checksum_is_flagged_not_reloaded(good: Settings, counts: Callab
     later = run(good, "2026-11-20")  # flagged once; still never reloaded
     assert later["files"]["changed"] == [] and later["files"]["skipped_already_loaded"] == 10
     assert counts(good)["customers"] == 4
+
+
+def test_known_files_are_checked_by_size_and_mtime_then_by_bytes(good: Settings, query: Callable) -> None:
+    run(good, "2026-11-20")
+    rel = "customers/dt=2026-11-18/customers_export.csv"
+    path = good.landing_dir / rel
+    recorded = "select mtime_ns from ops.manifest where path = ?"
+    assert query(good, recorded, [rel]) == [(path.stat().st_mtime_ns,)]  # taken when first read
+
+    later = path.stat().st_mtime_ns + 2_000_000_000
+    os.utime(path, ns=(later, later))  # touched, same bytes: hashed once, not flagged
+    touched = run(good, "2026-11-20")
+    assert touched["files"]["changed"] == [] and touched["files"]["skipped_already_loaded"] == 10
+    assert query(good, recorded, [rel]) == [(later,)]
+
+    data = path.read_bytes()
+    path.write_bytes(data.replace(b"Ann,Lee", b"Ann,Lea"))  # same size, other bytes, new mtime
+    assert path.stat().st_size == len(data)
+    os.utime(path, ns=(later + 1_000_000_000,) * 2)
+    rewritten = run(good, "2026-11-20")
+    assert [c["path"] for c in rewritten["files"]["changed"]] == [rel]
