@@ -47,6 +47,16 @@ def _history(inp: DecisionInputs, campaign_id: str) -> pd.DataFrame:
     return h[h["campaign_id"] == campaign_id]
 
 
+def _sent_times(inp: DecisionInputs, campaign_id: str, people: pd.Index) -> dict[str, pd.Series]:
+    """Each of ``people``'s earlier send times for the campaign (none: an empty series): one
+    grouping, instead of a scan of the campaign's whole history per person."""
+    h = _history(inp, campaign_id)
+    h = h[h["customer_id"].isin(people)]
+    times = {cid: g["send_at_utc"] for cid, g in h.groupby("customer_id", sort=False)}
+    none = h["send_at_utc"].iloc[:0]
+    return {cid: times.get(cid, none) for cid in people}
+
+
 def _titles(inp: DecisionInputs) -> dict[str, str]:
     p = inp.products
     return dict(zip(p["sku"], p["title"].fillna(p["sku"]), strict=True))
@@ -81,11 +91,12 @@ def cart_abandoned(inp: DecisionInputs, c: Campaign, t: Trigger) -> pd.DataFrame
     )
     n_items = in_cart.groupby("customer_id").size()
     span = ev.groupby("customer_id")["occurred_at"].agg(["min", "max"])
-    sent = _history(inp, c.id)
+    sent = _sent_times(inp, c.id, latest.index)
     rows = []
     for cid, item in latest.iterrows():
         started, left_at = span.loc[cid, "min"], span.loc[cid, "max"]
-        prior = sent[(sent["customer_id"] == cid) & (sent["send_at_utc"] >= started)]["send_at_utc"]
+        prior = sent[cid]
+        prior = prior[prior >= started]
         if len(prior) >= t.max_reminders:
             continue
         due = left_at + pd.Timedelta(hours=t.delay_hours)
@@ -204,11 +215,17 @@ def post_purchase(inp: DecisionInputs, c: Campaign, t: Trigger, rules: Rules) ->
     recent_buys = lines[lines["ordered_at"] >= inp.now - pd.Timedelta(days=rules.bought_product_days)]
     bought_by = recent_buys.groupby("customer_id")["sku"].agg(set)
     sent = _history(inp, c.id)
+    last_sent = (
+        sent[sent["customer_id"].isin(last["customer_id"])].groupby("customer_id")["send_at_utc"].max()
+    )
+    orders = dict(list(recent.groupby("order_id", sort=False)))
+    empty = recent.iloc[:0]
     rows = []
     for r in last.itertuples():
-        if ((sent["customer_id"] == r.customer_id) & (sent["send_at_utc"] >= r.ordered_at)).any():
+        followed = last_sent.get(r.customer_id)
+        if followed is not None and not pd.isna(followed) and followed >= r.ordered_at:
             continue  # already followed up on this order
-        order = recent[recent["order_id"] == r.order_id]
+        order = orders.get(r.order_id, empty)
         exclude_skus = set(order["sku"].dropna()) | bought_by.get(r.customer_id, set())
         cats = {str(x).lower() for x in order["category"].dropna()}
         blocked = cats & one_off

@@ -169,6 +169,11 @@ class Campaign(_Strict):
         return (not self.is_transactional) if self.counts_toward_caps is None else self.counts_toward_caps
 
     @property
+    def has_limits(self) -> bool:
+        """Whether earlier sends of this campaign limit the next (max sends, days apart)."""
+        return bool(self.max_sends_per_person or self.min_days_between_sends)
+
+    @property
     def label(self) -> str:
         return self.name or self.id
 

@@ -63,20 +63,50 @@ def _int_or_none(v: Any) -> int | None:
     return None if v is None or pd.isna(v) else int(v)
 
 
+def _column(df: pd.DataFrame, name: str, convert: Any) -> list[Any]:
+    """A column as plain Python values (None where missing), read at once, not row by row."""
+    values = df[name].astype(object)
+    return [None if v is None or pd.isna(v) else convert(v) for v in values.where(values.notna(), None)]
+
+
+def _by_hour(p: Any) -> list[float | None] | None:
+    """p_by_hour as a list with None for missing hours. DuckDB hands lists with nulls over
+    as masked arrays, whose masked elements are neither None nor NaN (float() makes NaN
+    of them, with a warning): ``tolist`` turns them into None."""
+    if p is None or (not hasattr(p, "__len__") and pd.isna(p)):
+        return None
+    return p.tolist() if hasattr(p, "tolist") else list(p)
+
+
 def _scores(df: pd.DataFrame) -> dict[tuple[str, str], _Score]:
-    out = {}
-    for r in df.itertuples():
-        pbh = r.p_by_hour
-        pbh = None if pbh is None or (not hasattr(pbh, "__len__") and pd.isna(pbh)) else list(pbh)
-        out[(r.customer_id, r.channel)] = _Score(
-            _int_or_none(r.best_local_hour),
-            None if r.p_engage is None or pd.isna(r.p_engage) else float(r.p_engage),
-            pbh,
-            _int_or_none(r.channel_rank),
-            None if r.reason is None or pd.isna(r.reason) else str(r.reason),
-            None if r.model_version is None or pd.isna(r.model_version) else str(r.model_version),
-        )
-    return out
+    by_hour = [_by_hour(p) for p in df["p_by_hour"]]
+    columns = zip(
+        _column(df, "best_local_hour", int),
+        _column(df, "p_engage", float),
+        by_hour,
+        _column(df, "channel_rank", int),
+        _column(df, "reason", str),
+        _column(df, "model_version", str),
+        strict=True,
+    )
+    keys = zip(df["customer_id"], df["channel"], strict=True)
+    return {key: _Score(*values) for key, values in zip(keys, columns, strict=True)}
+
+
+def _past_sends(history: pd.DataFrame, limited: list[Campaign]) -> dict[tuple[str, str], tuple[int, dt.date]]:
+    """(customer, campaign) -> (times queued, last local send day) for campaigns with limits:
+    one pass over the history instead of a lookup per candidate. The day is the local one
+    where known (send_at_local), else the UTC one."""
+    h = history[history["campaign_id"].isin({c.id for c in limited})]
+    if h.empty:
+        return {}
+    text = h["send_at_local"].fillna(h["send_at_utc"].astype(str)).astype(str).str[:10]
+    days = text.map({t: dt.date.fromisoformat(t) for t in text.unique()})
+    grouped = pd.DataFrame({"customer_id": h["customer_id"], "campaign_id": h["campaign_id"], "day": days})
+    stats = grouped.groupby(["customer_id", "campaign_id"], sort=False)["day"].agg(["size", "max"])
+    return {
+        key: (int(n), last) for key, n, last in zip(stats.index, stats["size"], stats["max"], strict=True)
+    }
 
 
 def _p_at(score: _Score | None, hour: int) -> float | None:
@@ -114,7 +144,7 @@ class _Decider:
         self.scores = _scores(inp.scores)
         self.caps = CapBook(rules, inp.history, self.campaigns, self.saturated)
         self.throughput = timing.Throughput(dict(rules.throughput_per_minute))
-        self.history = inp.history.groupby(["customer_id", "campaign_id"])
+        self.past = _past_sends(inp.history, [c for c in self.campaigns.values() if c.has_limits])
         self.windows: dict[tuple[str, str, str | None], str | timing.Window] = {}
         self.pausers: dict[str, str] = {}
         self.channel_of: dict[str, str] = {}
@@ -135,21 +165,16 @@ class _Decider:
         return self.windows[key]
 
     def _campaign_limit(self, c: Campaign, cid: str) -> str | None:
-        if not (c.max_sends_per_person or c.min_days_between_sends):
+        if not c.has_limits:
             return None
-        try:
-            past = self.history.get_group((cid, c.id))
-        except KeyError:
+        past = self.past.get((cid, c.id))
+        if past is None:
             return None
-        if c.max_sends_per_person and len(past) >= c.max_sends_per_person:
-            return f"already queued {len(past)} time(s), at most {c.max_sends_per_person} per person"
-        if c.min_days_between_sends:
-            last = max(
-                dt.date.fromisoformat(str(x)[:10])
-                for x in past["send_at_local"].fillna(past["send_at_utc"].astype(str))
-            )
-            if (self.send_day - last).days < c.min_days_between_sends:
-                return f"last queued for {last}, at least {c.min_days_between_sends} days apart"
+        count, last = past
+        if c.max_sends_per_person and count >= c.max_sends_per_person:
+            return f"already queued {count} time(s), at most {c.max_sends_per_person} per person"
+        if c.min_days_between_sends and (self.send_day - last).days < c.min_days_between_sends:
+            return f"last queued for {last}, at least {c.min_days_between_sends} days apart"
         return None
 
     def _order(self, c: Campaign, cid: str, reach: list[str]) -> list[str]:
