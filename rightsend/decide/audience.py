@@ -47,7 +47,7 @@ def _history(inp: DecisionInputs, campaign_id: str) -> pd.DataFrame:
     return h[h["campaign_id"] == campaign_id]
 
 
-def _sent_times(inp: DecisionInputs, campaign_id: str, people: pd.Index) -> dict[str, pd.Series]:
+def _sent_times(inp: DecisionInputs, campaign_id: str, people: pd.Index | pd.Series) -> dict[str, pd.Series]:
     """Each of ``people``'s earlier send times for the campaign (none: an empty series): one
     grouping, instead of a scan of the campaign's whole history per person."""
     h = _history(inp, campaign_id)
@@ -214,16 +214,12 @@ def post_purchase(inp: DecisionInputs, c: Campaign, t: Trigger, rules: Rules) ->
     one_off = {x.lower() for x in rules.one_off_categories}
     recent_buys = lines[lines["ordered_at"] >= inp.now - pd.Timedelta(days=rules.bought_product_days)]
     bought_by = recent_buys.groupby("customer_id")["sku"].agg(set)
-    sent = _history(inp, c.id)
-    last_sent = (
-        sent[sent["customer_id"].isin(last["customer_id"])].groupby("customer_id")["send_at_utc"].max()
-    )
+    sent = _sent_times(inp, c.id, last["customer_id"])
     orders = dict(list(recent.groupby("order_id", sort=False)))
     empty = recent.iloc[:0]
     rows = []
     for r in last.itertuples():
-        followed = last_sent.get(r.customer_id)
-        if followed is not None and not pd.isna(followed) and followed >= r.ordered_at:
+        if (sent[r.customer_id] >= r.ordered_at).any():
             continue  # already followed up on this order
         order = orders.get(r.order_id, empty)
         exclude_skus = set(order["sku"].dropna()) | bought_by.get(r.customer_id, set())

@@ -59,14 +59,10 @@ class _Score:
     model_version: str | None
 
 
-def _int_or_none(v: Any) -> int | None:
-    return None if v is None or pd.isna(v) else int(v)
-
-
 def _column(df: pd.DataFrame, name: str, convert: Any) -> list[Any]:
     """A column as plain Python values (None where missing), read at once, not row by row."""
     values = df[name].astype(object)
-    return [None if v is None or pd.isna(v) else convert(v) for v in values.where(values.notna(), None)]
+    return [None if v is None else convert(v) for v in values.where(values.notna(), None)]
 
 
 def _by_hour(p: Any) -> list[float | None] | None:
@@ -100,7 +96,9 @@ def _past_sends(history: pd.DataFrame, limited: list[Campaign]) -> dict[tuple[st
     h = history[history["campaign_id"].isin({c.id for c in limited})]
     if h.empty:
         return {}
-    text = h["send_at_local"].fillna(h["send_at_utc"].astype(str)).astype(str).str[:10]
+    local = h["send_at_local"]
+    # the UTC time as text only where the local one is missing (rare; to text, it is slow)
+    text = local.fillna(h.loc[local.isna(), "send_at_utc"].astype(str)).astype(str).str[:10]
     days = text.map({t: dt.date.fromisoformat(t) for t in text.unique()})
     grouped = pd.DataFrame({"customer_id": h["customer_id"], "campaign_id": h["campaign_id"], "day": days})
     stats = grouped.groupby(["customer_id", "campaign_id"], sort=False)["day"].agg(["size", "max"])
