@@ -182,3 +182,51 @@
             )
         )
 {%- endmacro %}
+
+{#- fct_orders / fct_order_lines: the raw order ids an incremental build re-derives - orders
+    with an export row loaded after the model's committed watermark (late files for old dt=
+    partitions included: the latest export is decided again from all the order's rows), orders
+    created or cancelled on or after the newest order the model keeps (due_since: they may have
+    become due, or cancelled, because D moved on), orders naming an email or phone whose person
+    changed since (int_identifier_assignments), and the orders the model keeps for a person who
+    is no longer one (erased: the order may now belong to its phone's person, else the erasure
+    post-hook deletes it). Raw identifiers are compared as ingestion stores them (normalised at
+    the edge), so the raw columns need no per-row expression. -#}
+{% macro touched_order_ids(loaded_since, due_since) -%}
+    (
+        select order_id from {{ source('shopify', 'orders') }}
+        where _loaded_at > {{ loaded_since }}
+
+        union
+
+        select order_id from {{ source('shopify', 'orders') }}
+        where created_at >= {{ due_since }}
+
+        union
+
+        select order_id from {{ source('shopify', 'orders') }}
+        where cancelled_at >= {{ due_since }}
+
+        union
+
+        select order_id from {{ source('shopify', 'orders') }}
+        where
+            email in (
+                select identifier_value from {{ ref('int_identifier_assignments') }}
+                where identifier_type = 'email' and assigned_at >= {{ due_since }}
+            )
+            or phone in (
+                select identifier_value from {{ ref('int_identifier_assignments') }}
+                where identifier_type = 'phone' and assigned_at >= {{ due_since }}
+            )
+
+        union
+
+        select order_id from {{ this }}
+        where
+            customer_id is not null
+            and customer_id not in (
+                select customer_id from {{ ref('int_identifiers_stitched_to_customers') }}
+            )
+    )
+{%- endmacro %}

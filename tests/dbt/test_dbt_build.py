@@ -64,12 +64,79 @@ def read_marts(path: Path) -> dict[str, pd.DataFrame]:
     return {name: df.sort_values(list(df.columns)).reset_index(drop=True) for name, df in frames.items()}
 
 
+def read_orders(con: duckdb.DuckDBPyConnection) -> dict[str, pd.DataFrame]:
+    return {
+        "orders": con.execute(
+            "select order_id, customer_id, financial_status, is_cancelled, refunded_amount, net_total"
+            " from marts.fct_orders order by order_id"
+        )
+        .df()
+        .set_index("order_id"),
+        "lines": con.execute(
+            "select order_line_id, customer_id, sku, category, quantity, is_cancelled"
+            " from marts.fct_order_lines order by order_line_id"
+        )
+        .df()
+        .set_index("order_line_id"),
+    }
+
+
+def load_hanks_order(con: duckdb.DuckDBPyConnection) -> None:
+    """Shopify customer 1007 and an order by their email, before the first build."""
+    con.execute(
+        "insert into raw.customers (customer_id, first_name, last_name, email, accepts_email_marketing,"
+        " accepts_sms_marketing, created_at, _dt, _file, _line, _loaded_at) values ('1007', 'Hank', 'Hill',"
+        " 'hank@example.com', false, false, '2025-02-01 09:00:00', '2026-11-18',"
+        " 'customers/dt=2026-11-18/b.csv', 1, '2026-11-20 00:00:00')"
+    )
+    con.execute(
+        "insert into raw.orders (order_id, order_name, email, financial_status, created_at, subtotal,"
+        " discount_amount, total, refunded_amount, lineitem_quantity, lineitem_name, lineitem_price,"
+        " lineitem_sku, _file, _line, _dt, _loaded_at) values ('5010', '#5010', 'hank@example.com', 'paid',"
+        " '2026-11-05 09:00:00', 20, 0, 20, 0, 1, 'Tea', 20, 'SKU-TEA', 'orders/dt=2026-11-05/b.csv', 1,"
+        " '2026-11-05', '2026-11-20 00:00:00')"
+    )
+
+
+def load_late_order_rows(con: duckdb.DuckDBPyConnection) -> None:
+    """Rows a later load brings, each touching orders the first build kept."""
+    # a late export of alice's 5001: refunded and cancelled, and now one line (the tea is gone)
+    con.execute(
+        "insert into raw.orders (order_id, order_name, email, financial_status, created_at, cancelled_at,"
+        " subtotal, discount_amount, total, refunded_amount, lineitem_quantity, lineitem_name,"
+        " lineitem_price, lineitem_sku, _file, _line, _dt, _loaded_at) values ('5001', '#5001',"
+        " 'alice@example.com', 'refunded', '2026-11-01 12:00:00', '2026-11-20 08:00:00', 100, 0, 100, 100,"
+        " 1, 'Mug', 60, 'SKU-MUG', 'orders/dt=2026-11-20/late.csv', 1, '2026-11-20', '2026-11-20 06:00:00')"
+    )
+    # the guest's email becomes a Shopify customer's: the guest order 5005 now belongs to 1006
+    con.execute(
+        "insert into raw.customers (customer_id, first_name, last_name, email, accepts_email_marketing,"
+        " accepts_sms_marketing, created_at, _dt, _file, _line, _loaded_at) values ('1006', 'Gina', 'Guest',"
+        " 'guest@example.com', false, false, '2026-11-20 07:00:00', '2026-11-20',"
+        " 'customers/dt=2026-11-20/late.csv', 1, '2026-11-20 06:00:00')"
+    )
+    # a newer Shopify customer takes hank's email over (1007 stays a person): 5010 moves to 1008
+    con.execute(
+        "insert into raw.customers (customer_id, first_name, last_name, email, accepts_email_marketing,"
+        " accepts_sms_marketing, created_at, _dt, _file, _line, _loaded_at) values ('1008', 'Hank', 'Hill',"
+        " 'hank@example.com', false, false, '2026-11-20 07:30:00', '2026-11-20',"
+        " 'customers/dt=2026-11-20/late.csv', 2, '2026-11-20 06:00:00')"
+    )
+    # a late catalog file for D: the lamp moves to another category (its lines 5006, 5008)
+    con.execute(
+        "insert into raw.catalog (handle, title, product_type, variant_sku, variant_price, published,"
+        " _dt, _file, _line, _loaded_at) values ('lamp', 'Lamp', 'Lighting', 'SKU-LAMP', 210, true,"
+        " '2026-11-20', 'catalog/dt=2026-11-20/late.csv', 1, '2026-11-20 06:00:00')"
+    )
+
+
 @pytest.fixture(scope="module")
 def warehouse(tmp_path_factory: pytest.TempPathFactory):
     path = tmp_path_factory.mktemp("dbt") / "warehouse.duckdb"
     with connect(path) as con:
         bootstrap(con)
         raw_rows.load_raw(con)
+        load_hanks_order(con)
         # an anonymous visitor whose login arrives only after the first build
         con.execute(
             "insert into raw.web_events (event_id, event_type, occurred_at, anonymous_id, session_id,"
@@ -89,7 +156,9 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory):
                     "select count(*) from snapshots.snp_customer_segments where customer_id = ?",
                     [person_id("customer_id", "1005")],
                 ).fetchone()[0],
+                "orders": read_orders(con),
             }
+            load_late_order_rows(con)
             con.execute(
                 "insert into raw.web_events (event_id, event_type, occurred_at, anonymous_id, session_id,"
                 " customer_id, _file, _line, _dt, _loaded_at) values ('w-late-2', 'session_start',"
@@ -109,9 +178,17 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory):
             )
         dbt("build")
         incremental = read_marts(path)
+        with connect(path) as con:
+            incremental_orders = read_orders(con)
         dbt("build", "--full-refresh")
         full_refresh = read_marts(path)
-        yield {"path": path, "first": first, "incremental": incremental, "full_refresh": full_refresh}
+        yield {
+            "path": path,
+            "first": first,
+            "incremental": incremental,
+            "incremental_orders": incremental_orders,
+            "full_refresh": full_refresh,
+        }
     finally:
         if previous is None:
             os.environ.pop("RIGHTSEND_WAREHOUSE", None)
@@ -171,6 +248,40 @@ def test_incremental_build_picks_up_a_late_event_for_an_old_send(warehouse):
     assert events.values.tolist() == [["welcome", "msg-2"]]  # filled from the send, built a day earlier
 
 
+def test_incremental_build_re_derives_the_orders_a_later_load_touches(warehouse):
+    first, after = warehouse["first"]["orders"], warehouse["incremental_orders"]
+    # a late export of 5001: refunded and cancelled, and its second line gone
+    assert first["orders"].loc["5001", ["financial_status", "is_cancelled", "net_total"]].tolist() == [
+        "paid",
+        False,
+        100,
+    ]
+    assert after["orders"].loc[
+        "5001", ["financial_status", "is_cancelled", "refunded_amount", "net_total"]
+    ].tolist() == [
+        "refunded",
+        True,
+        100,
+        0,
+    ]
+    assert {"5001-1", "5001-2"} <= set(first["lines"].index)
+    assert "5001-2" not in after["lines"].index
+    assert after["lines"].loc["5001-1", ["sku", "quantity", "is_cancelled"]].tolist() == ["SKU-MUG", 1, True]
+    # the guest order joins the Shopify customer who took its email over
+    assert first["orders"].loc["5005", "customer_id"] == person_id("email", "guest@example.com")
+    assert after["orders"].loc["5005", "customer_id"] == person_id("customer_id", "1006")
+    assert after["lines"].loc["5005-1", "customer_id"] == person_id("customer_id", "1006")
+    # an order whose email a newer Shopify customer took over, while its first owner stays a person
+    assert first["orders"].loc["5010", "customer_id"] == person_id("customer_id", "1007")
+    assert after["orders"].loc["5010", "customer_id"] == person_id("customer_id", "1008")
+    assert after["lines"].loc["5010-1", "customer_id"] == person_id("customer_id", "1008")
+    # a new category for the lamp reaches lines no new export touched
+    assert first["lines"].loc["5006-1", "category"] == "Home"
+    assert after["lines"].loc[["5006-1", "5008-1"], "category"].tolist() == ["Lighting", "Lighting"]
+    # untouched orders keep their values
+    assert after["orders"].loc["5003"].tolist() == first["orders"].loc["5003"].tolist()
+
+
 def test_machine_open_is_not_engagement(warehouse):
     sends = query(warehouse, "select send_id, first_engaged_at from marts.fct_sends").set_index("send_id")
     assert pd.isna(sends.loc["email:m2", "first_engaged_at"])  # bob: machine open only
@@ -226,7 +337,9 @@ def test_rfm_matches_an_independent_pandas_computation(warehouse):
     by_source_id = dict(zip(people["source_customer_id"], people["customer_id"], strict=True))
     by_email = dict(zip(people["email"], people["customer_id"], strict=True))
 
-    orders = lines.sort_values("_line").groupby("order_id").head(1).copy()
+    export_key = lines["_dt"].astype(str) + "|" + lines["_file"]
+    latest_export = lines[export_key == export_key.groupby(lines["order_id"]).transform("max")]
+    orders = latest_export.sort_values("_line").groupby("order_id").head(1).copy()
 
     def person(order) -> str | None:
         if isinstance(order.email, str):

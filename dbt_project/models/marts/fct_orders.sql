@@ -1,10 +1,38 @@
+{{
+    watermarked_incremental_config(
+        unique_key='order_id',
+        sources=[('shopify', 'orders')],
+    )
+}}
+
+-- depends_on: {{ ref('int_identifier_assignments') }}
 -- One row per Shopify order (its latest export), joined to a person by email first, then
 -- phone. Cancelled or voided orders are kept but flagged, and count for nothing.
+-- Incremental: a build re-derives only the orders it touches (touched_order_ids) - an export
+-- row loaded after the newest load its last build saw (intermediate.incremental_watermarks;
+-- late files for old dt= partitions included), created or cancelled on or after the newest
+-- order kept (due, or cancelled, because D moved on), naming an email or phone whose person
+-- changed since the last build (int_identifier_assignments), or kept for a person who is no
+-- longer one - each from all its raw export rows, so it grows with the new day and equals a
+-- full refresh; rows of erased persons are deleted by the post-hook.
+{%- set loaded_since = committed_watermark() %}
+{%- set due_since = incremental_watermark('ordered_at') %}
 with
+
+{% if is_incremental() %}
+source_rows as (
+
+    select * from {{ source('shopify', 'orders') }}
+    where order_id in {{ touched_order_ids(loaded_since, due_since) }}
+
+),
+{% endif %}
 
 order_lines as (
 
-    select * from {{ ref('stg_shopify__order_lines') }}
+    select *
+    from {{ stg_shopify_order_lines_from('source_rows' if is_incremental() else source('shopify', 'orders')) }}
+        as staged
 
 ),
 
