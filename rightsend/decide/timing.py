@@ -44,15 +44,21 @@ class Window:
 
     def hours(self, send_day: dt.date) -> list[int]:
         """Local hours whose top-of-hour exists on the send day and is not yet past."""
-        out = []
-        for h in range(self.start_hour, self.end_hour):
-            at = local_to_utc(send_day, h, self.tz)
-            real = at.astimezone(self.tz)
-            if real.date() != send_day or real.hour != h:
-                continue  # hour skipped by a DST jump
-            if at + dt.timedelta(hours=1) > self.start_utc:
-                out.append(h)
-        return out
+        return list(_hours(self, send_day))
+
+
+@lru_cache(maxsize=4096)
+def _hours(window: Window, send_day: dt.date) -> tuple[int, ...]:
+    # a window serves every person in its time zone: worked out once per day, not per message
+    out = []
+    for h in range(window.start_hour, window.end_hour):
+        at = local_to_utc(send_day, h, window.tz)
+        real = at.astimezone(window.tz)
+        if real.date() != send_day or real.hour != h:
+            continue  # hour skipped by a DST jump
+        if at + dt.timedelta(hours=1) > window.start_utc:
+            out.append(h)
+    return tuple(out)
 
 
 def allowed_hours(
