@@ -19,7 +19,7 @@ import pandas as pd
 from rightsend.decide import hashing, timing
 from rightsend.decide.audience import candidates
 from rightsend.decide.campaigns import Campaign
-from rightsend.decide.caps import CapBook
+from rightsend.decide.caps import CapBook, local_days
 from rightsend.decide.guards import (
     DESTINATION,
     active_now,
@@ -96,14 +96,13 @@ def _past_sends(history: pd.DataFrame, limited: list[Campaign]) -> dict[tuple[st
     h = history[history["campaign_id"].isin({c.id for c in limited})]
     if h.empty:
         return {}
-    local = h["send_at_local"]
-    # the UTC time as text only where the local one is missing (rare; to text, it is slow)
-    text = local.fillna(h.loc[local.isna(), "send_at_utc"].astype(str)).astype(str).str[:10]
-    days = text.map({t: dt.date.fromisoformat(t) for t in text.unique()})
-    grouped = pd.DataFrame({"customer_id": h["customer_id"], "campaign_id": h["campaign_id"], "day": days})
+    grouped = pd.DataFrame(
+        {"customer_id": h["customer_id"], "campaign_id": h["campaign_id"], "day": local_days(h)}
+    )
     stats = grouped.groupby(["customer_id", "campaign_id"], sort=False)["day"].agg(["size", "max"])
     return {
-        key: (int(n), last) for key, n, last in zip(stats.index, stats["size"], stats["max"], strict=True)
+        key: (int(n), last.date())
+        for key, n, last in zip(stats.index, stats["size"], stats["max"], strict=True)
     }
 
 
