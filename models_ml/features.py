@@ -117,10 +117,50 @@ def build_history(con: duckdb.DuckDBPyConnection, cutoff: str, customers: str | 
     )
 
 
-def _state_sql(cfg: ModelConfig) -> str:
-    """Per query row (kind 'q' in _stream): person state from strictly earlier events."""
+def _state_columns(cfg: ModelConfig) -> list[tuple[str, str, str, bool]]:
+    """The person-state columns: (name, aggregate, event filter, 90-day window only).
+
+    Each is an aggregate over the person's events strictly before the query's ts: as a window
+    (``_state_sql``, one query per send or per person) or, when every query is at a cutoff
+    after all of the history, as a plain grouped aggregate (``_cutoff_state_sql``).
+    """
     tau = cfg.decay_days
     d = f"exp((epoch(ts) - epoch(timestamp '{EPOCH}')) / 86400.0 / {tau})"
+    d3 = f"exp((epoch(ts) - epoch(timestamp '{EPOCH}')) / 86400.0 / {tau * 3})"
+    cols: list[tuple[str, str, str, bool]] = []
+    for c in CHANNELS:
+        for kind in ("send", "eng"):
+            hit = f"(kind = '{kind}' and channel = '{c}')"
+            cols += [
+                (f"n_{kind}_{c}", "count(*)", hit, False),
+                (f"dw_{kind}_{c}", f"sum({d})", hit, False),
+                (f"r_{kind}_{c}", "count(*)", hit, True),
+            ]
+        cols.append((f"last_eng_{c}", "max(ts)", f"kind = 'eng' and channel = '{c}'", False))
+    cols += [
+        ("dw3_eng", f"sum({d3})", "kind = 'eng'", False),
+        ("last_eng", "max(ts)", "kind = 'eng'", False),
+        # circular mean of engagement hours / of engaged sends' hours: the person's peak so far
+        ("eng_sin", "sum(sin(2 * pi() * hr / 24))", "kind = 'eng'", False),
+        ("eng_cos", "sum(cos(2 * pi() * hr / 24))", "kind = 'eng'", False),
+        ("es_sin", "sum(sin(2 * pi() * send_hr / 24))", "kind = 'eng'", False),
+        ("es_cos", "sum(cos(2 * pi() * send_hr / 24))", "kind = 'eng'", False),
+        ("last_send", "max(ts)", "kind = 'send'", False),
+        ("last_order", "max(ts)", "kind = 'order'", False),
+        ("orders_before", "count(*)", "kind = 'order'", False),
+        ("revenue_before", "sum(amount)", "kind = 'order'", False),
+    ]
+    return cols
+
+
+def _dq(cfg: ModelConfig) -> str:
+    return f"exp((epoch(ts) - epoch(timestamp '{EPOCH}')) / 86400.0 / {cfg.decay_days})"
+
+
+def _state_sql(cfg: ModelConfig, only: tuple[str, ...] | None = None) -> str:
+    """Per query row (kind 'q' in _stream): person state from strictly earlier events.
+
+    ``only``: just these columns (and qid)."""
     every = (
         "partition by customer_id order by ts range between unbounded preceding and current row exclude group"
     )
@@ -129,30 +169,41 @@ def _state_sql(cfg: ModelConfig) -> str:
         "and current row exclude group"
     )
     cols = []
-    for c in CHANNELS:
-        for kind in ("send", "eng"):
-            hit = f"(kind = '{kind}' and channel = '{c}')"
-            cols += [
-                f"count(*) filter (where {hit}) over ({every}) as n_{kind}_{c}",
-                f"coalesce(sum({d}) filter (where {hit}) over ({every}), 0) as dw_{kind}_{c}",
-                f"count(*) filter (where {hit}) over ({recent}) as r_{kind}_{c}",
-            ]
-        cols.append(f"max(ts) filter (where kind = 'eng' and channel = '{c}') over ({every}) as last_eng_{c}")
-    d3 = f"exp((epoch(ts) - epoch(timestamp '{EPOCH}')) / 86400.0 / {tau * 3})"
-    cols += [
-        f"coalesce(sum({d3}) filter (where kind = 'eng') over ({every}), 0) as dw3_eng",
-        f"max(ts) filter (where kind = 'eng') over ({every}) as last_eng",
-        # circular mean of engagement hours / of engaged sends' hours: the person's peak so far
-        f"coalesce(sum(sin(2 * pi() * hr / 24)) filter (where kind = 'eng') over ({every}), 0) as eng_sin",
-        f"coalesce(sum(cos(2 * pi() * hr / 24)) filter (where kind = 'eng') over ({every}), 0) as eng_cos",
-        f"coalesce(sum(sin(2 * pi() * send_hr / 24)) filter (where kind = 'eng') over ({every}), 0) as es_sin",
-        f"coalesce(sum(cos(2 * pi() * send_hr / 24)) filter (where kind = 'eng') over ({every}), 0) as es_cos",
-        f"max(ts) filter (where kind = 'send') over ({every}) as last_send",
-        f"max(ts) filter (where kind = 'order') over ({every}) as last_order",
-        f"count(*) filter (where kind = 'order') over ({every}) as orders_before",
-        f"coalesce(sum(amount) filter (where kind = 'order') over ({every}), 0) as revenue_before",
-    ]
-    return f"select qid, ts, {d} as dq, {', '.join(cols)} from _stream qualify kind = 'q'"
+    for name, agg, hit, in_window in _state_columns(cfg):
+        if only is not None and name not in only:
+            continue
+        expr = f"{agg} filter (where {hit}) over ({recent if in_window else every})"
+        cols.append(f"{'coalesce(' + expr + ', 0)' if agg.startswith('sum') else expr} as {name}")
+    head = "qid" if only is not None else f"qid, ts, {_dq(cfg)} as dq"
+    return f"select {head}, {', '.join(cols)} from _stream qualify kind = 'q'"
+
+
+# The sums of sin/cos of the engagement hours keep the window's own order of additions: when
+# a person's hours cancel out (e.g. one engagement at 06:00 and one at 18:00) the sums are
+# rounding residues, and their signs pick the peak hour (atan2); the other sums feed smooth
+# float32 features, where the order of the additions does not show.
+_WINDOWED_STATE = ("eng_sin", "eng_cos", "es_sin", "es_cos")
+
+
+def _cutoff_state_sql(cfg: ModelConfig, cutoff: str) -> str:
+    """``_state_sql`` when every query (``_queries``) is at ``cutoff`` and ``_hist`` holds only
+    events before it (scoring): each window is then all of the person's history (the recent
+    one: its last ``window_days`` days), so one grouped pass over ``_hist`` gives the same
+    state without evaluating every window; ``_WINDOWED_STATE`` from ``_circ`` (windows).
+    Same columns, same missing values."""
+    since = f"'{cutoff}'::timestamp - interval {cfg.window_days} days"
+    aggs, cols = [], []
+    for name, agg, hit, in_window in _state_columns(cfg):
+        if name in _WINDOWED_STATE:
+            cols.append(f"w.{name}")
+            continue
+        aggs.append(f"{agg} filter (where {hit}{f' and ts >= {since}' if in_window else ''}) as {name}")
+        cols.append(f"coalesce(h.{name}, 0) as {name}" if agg != "max(ts)" else f"h.{name}")
+    return f"""
+    with h as (select customer_id, {", ".join(aggs)} from _hist group by customer_id)
+    select q.qid, q.ts, {_dq(cfg).replace("epoch(ts)", "epoch(q.ts)")} as dq, {", ".join(cols)}
+    from _queries q left join h using (customer_id) join _circ w using (qid)
+    """
 
 
 def _profile_sql(cfg: ModelConfig) -> str:
@@ -194,6 +245,56 @@ def _profile_sql(cfg: ModelConfig) -> str:
     """
 
 
+def _cutoff_profile(
+    con: duckdb.DuckDBPyConnection, cfg: ModelConfig, n_queries: int
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """``_profile_sql``'s cells for queries after all of ``_hist`` (see ``_cutoff_state_sql``),
+    as ``profile_arrays`` gives them: [n, 24] by hour, [n, 7] by weekday.
+
+    Counted per (person, hour) and (person, weekday) in one grouped pass; the +-1 h smoothing
+    (an event at hour k counts 1 at k and 0.5 at k-1 and k+1) is then two shifted adds, exact
+    for the counts (sums of halves). Cells without events are 0, as the windows give them.
+    """
+    tau = cfg.decay_days * 3  # as _profile_sql
+    d = f"exp((epoch(ts) - epoch(timestamp '{EPOCH}')) / 86400.0 / {tau})"
+    cells = con.execute(
+        f"""
+        with cell as (
+            select customer_id, 0 as kt, hr as k, count(*) as eng, sum({d}) as eng_d, 0 as send, 0 as engsend
+            from _hist where kind = 'eng' and hr between 0 and 23 group by all
+            union all
+            select customer_id, 1, send_hr, 0, 0.0, count(*) filter (where kind = 'send'),
+                   count(*) filter (where kind = 'eng')
+            from _hist where kind in ('send', 'eng') and send_hr between 0 and 23 group by all
+            union all
+            select customer_id, 2, wd, count(*), sum({d}), 0, 0
+            from _hist where kind = 'eng' and wd between 0 and 6 group by all
+            union all
+            select customer_id, 3, send_wd, 0, 0.0, count(*) filter (where kind = 'send'),
+                   count(*) filter (where kind = 'eng')
+            from _hist where kind in ('send', 'eng') and send_wd between 0 and 6 group by all
+        )
+        select q.qid, kt, k, eng, eng_d, send, engsend from cell join _queries q using (customer_id)
+        """
+    ).fetchnumpy()
+    kt, q, k = (np.asarray(cells[c], dtype=np.int64) for c in ("kt", "qid", "k"))
+    dense: list[dict[str, np.ndarray]] = [{}, {}]
+    for side, size in ((0, 24), (1, 7)):
+        for col, kind in (
+            ("p_eng", "eng"),
+            ("p_eng_d", "eng_d"),
+            ("p_send", "send"),
+            ("p_engsend", "engsend"),
+        ):
+            m = kt == 2 * side + (col in ("p_send", "p_engsend"))
+            mat = np.zeros((n_queries, size), dtype=np.float64)
+            mat[q[m], k[m]] = np.asarray(cells[kind], dtype=np.float64)[m]
+            if size == 24:  # smoothing over the circular hour
+                mat = mat + 0.5 * np.roll(mat, 1, axis=1) + 0.5 * np.roll(mat, -1, axis=1)
+            dense[side][col] = mat
+    return dense[0], dense[1]
+
+
 def _static_sql(con: duckdb.DuckDBPyConnection) -> str:
     """Slowly changing attributes; lifecycle/RFM as known the day before the query."""
     seg = table_exists(con, "marts", "mart_customer_segments_daily")
@@ -218,6 +319,14 @@ def _static_sql(con: duckdb.DuckDBPyConnection) -> str:
     """
 
 
+# history events and query rows in one stream per person (the windows' input)
+_STREAM_SQL = """
+create or replace temp table _stream as
+select customer_id, ts, channel, kind, amount, hr, send_hr, null::bigint as qid from _hist
+union all select customer_id, ts, null, 'q', null, null, null, qid from _queries
+"""
+
+
 def person_state(
     con: duckdb.DuckDBPyConnection, keys_per_query: str, cfg: ModelConfig
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -226,13 +335,7 @@ def person_state(
     ``keys_per_query``: SQL producing (qid, customer_id, ts, key) - which profile cells to look up.
     Needs ``_hist`` (see build_history). Returns (state by qid, profile long by qid x key).
     """
-    con.execute(
-        """
-        create or replace temp table _stream as
-        select customer_id, ts, channel, kind, amount, hr, send_hr, null::bigint as qid from _hist
-        union all select customer_id, ts, null, 'q', null, null, null, qid from _queries
-        """
-    )
+    con.execute(_STREAM_SQL)
     state = con.execute(_state_sql(cfg)).df()
     static = con.execute(_static_sql(con)).df()
     state = state.merge(static, on="qid", how="left")
@@ -240,6 +343,29 @@ def person_state(
     profile = con.execute(_profile_sql(cfg)).df()
     con.execute("drop table if exists _stream; drop table if exists _qkeys")
     return state.sort_values("qid", kind="stable").reset_index(drop=True), profile
+
+
+def cutoff_state(
+    con: duckdb.DuckDBPyConnection, cutoff: str, cfg: ModelConfig
+) -> tuple[pd.DataFrame, dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """``person_state`` for queries all at ``cutoff`` with ``_hist`` before it (scoring), and
+    every profile cell: the same values from grouped aggregates instead of windows, which
+    sort every event of the history into frames although each query's frame is all of it.
+
+    Counts and last times are exactly the windows'; the other sums of doubles differ only in
+    the order of the additions (last bits), and the features made from them are float32:
+    equal (the windows' own sums already change in the last bits with the batch a person is
+    scored in). The sin/cos sums are still windows (``_WINDOWED_STATE``).
+    Returns (state by qid, hour profile [n, 24], weekday profile [n, 7]).
+    """
+    con.execute(_STREAM_SQL)
+    con.execute(f"create or replace temp table _circ as {_state_sql(cfg, only=_WINDOWED_STATE)}")
+    state = con.execute(_cutoff_state_sql(cfg, cutoff)).df()
+    con.execute("drop table if exists _stream; drop table if exists _circ")
+    static = con.execute(_static_sql(con)).df()
+    state = state.merge(static, on="qid", how="left")
+    prof_h, prof_d = _cutoff_profile(con, cfg, len(state))
+    return state.sort_values("qid", kind="stable").reset_index(drop=True), prof_h, prof_d
 
 
 def training_queries(con: duckdb.DuckDBPyConnection, cutoff: str, cfg: ModelConfig) -> pd.DataFrame:
@@ -531,11 +657,17 @@ def training_matrix(
 
 
 def scoring_state(
-    con: duckdb.DuckDBPyConnection, as_of: str, people_sql: str, cfg: ModelConfig = DEFAULT_CONFIG
+    con: duckdb.DuckDBPyConnection,
+    as_of: str,
+    people_sql: str,
+    cfg: ModelConfig = DEFAULT_CONFIG,
+    windows: bool = False,
 ) -> tuple[pd.DataFrame, dict[str, np.ndarray], dict[str, np.ndarray]]:
     """Person state at ``as_of`` for the people in ``people_sql`` (a customer_id column).
 
     Returns (state with customer_id by qid, hour profile [n,24], weekday profile [n,7]).
+    Grouped aggregates (``cutoff_state``); ``windows=True``: training's window SQL (the
+    reference the tests compare them with).
     """
     con.execute(
         f"""
@@ -547,16 +679,20 @@ def scoring_state(
     )
     con.execute("create or replace temp table _people as select customer_id from _queries")
     build_history(con, as_of, customers="_people")
-    state, profile = person_state(
-        con,
-        "select qid, customer_id, ts, 'h' || h as key from _queries, range(24) t(h) "
-        "union all select qid, customer_id, ts, 'd' || d from _queries, range(7) t(d)",
-        cfg,
-    )
+    if windows:
+        state, profile = person_state(
+            con,
+            "select qid, customer_id, ts, 'h' || h as key from _queries, range(24) t(h) "
+            "union all select qid, customer_id, ts, 'd' || d from _queries, range(7) t(d)",
+            cfg,
+        )
+        n = len(state)
+        prof_h, prof_d = profile_arrays(profile, n, "h", 24), profile_arrays(profile, n, "d", 7)
+    else:
+        state, prof_h, prof_d = cutoff_state(con, as_of, cfg)
     ids = con.execute("select qid, customer_id from _queries order by qid").df()
     state = state.merge(ids, on="qid", how="left")
-    n = len(ids)
-    return state, profile_arrays(profile, n, "h", 24), profile_arrays(profile, n, "d", 7)
+    return state, prof_h, prof_d
 
 
 def candidates(
