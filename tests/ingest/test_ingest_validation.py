@@ -62,3 +62,43 @@ def test_failed_expectations_reported_with_numbers(
 
     # only new batches are validated: a re-run validates nothing
     assert run(settings, "2026-11-20")["validation"] == {}
+
+
+def test_batches_are_validated_without_hashing_the_frame() -> None:
+    """GX's frame fingerprint (a hash of every value, 2/3 of a chunk's validation) is off, and
+    the results are those GX gives with it on."""
+    import pandas as pd
+    from great_expectations.execution_engine import pandas_execution_engine
+
+    from rightsend.ingest.validation import MIN_TS, _suite, _validate_chunk
+
+    gx, suite = _suite("web")
+    frame = pd.DataFrame(
+        {
+            "event_id": ["w1", None, "w3"],
+            "event_type": ["search", "search", "teleport"],
+            "occurred_at": pd.to_datetime(["2026-11-19 10:00", "1999-01-01 00:00", "2026-11-19 11:00"]),
+            "anonymous_id": ["a", "b", None],
+            "session_id": [None, None, None],
+            "price": [1.0, -2.0, None],
+        }
+    )
+    params = {"min_ts": MIN_TS, "max_ts": pd.Timestamp("2026-11-22")}
+    batch = gx.batch_definition.get_batch(batch_parameters={"dataframe": frame})
+    assert "pandas_data_fingerprint" not in batch.batch_markers
+    results = _validate_chunk(gx, suite, frame, params)
+    before, pandas_execution_engine.HASH_THRESHOLD = pandas_execution_engine.HASH_THRESHOLD, 1e9
+    try:
+        fingerprinted = gx.batch_definition.get_batch(batch_parameters={"dataframe": frame})
+        assert "pandas_data_fingerprint" in fingerprinted.batch_markers  # GX's default, for contrast
+        assert _validate_chunk(gx, suite, frame, params) == results
+    finally:
+        pandas_execution_engine.HASH_THRESHOLD = before
+    failed = {(r[0], r[1]): r[4]["unexpected_count"] for r in results if not r[3]}
+    assert failed == {
+        ("expect_column_values_to_not_be_null", "event_id"): 1,
+        ("expect_column_values_to_not_be_null", "anonymous_id"): 1,
+        ("expect_column_values_to_be_in_set", "event_type"): 1,
+        ("expect_column_values_to_be_between", "price"): 1,
+        ("expect_column_values_to_be_between", "occurred_at"): 1,
+    }
