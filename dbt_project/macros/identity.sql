@@ -117,15 +117,25 @@
 
 {#- The config of an incremental model kept with a raw-load watermark: delete+insert on
     unique_key; the pre-hooks note the newest _loaded_at of `sources` ((source, table) pairs)
-    before the model reads them; the post-hooks delete erased persons' rows (delete_erased_rows,
-    with identifier_columns), then commit the watermark, so a failed build keeps the old one.
+    before the model reads them; the post-hooks run the model's own post_hooks, delete erased
+    persons' rows (delete_erased_rows, with customer_id_column and identifier_columns), then
+    commit the watermark, so a failed build keeps the old one.
     The hooks stay Jinja text (rendered when they run, like any hook), spelt as a model would. -#}
-{% macro watermarked_incremental_config(unique_key, sources, identifier_columns={}) -%}
+{% macro watermarked_incremental_config(
+    unique_key, sources, identifier_columns={}, customer_id_column='customer_id', post_hooks=[]
+) -%}
     {%- set relations = [] -%}
     {%- for source_name, table_name in sources -%}
         {%- do relations.append("source('" ~ source_name ~ "', '" ~ table_name ~ "')") -%}
     {%- endfor -%}
-    {%- set erased_args = "identifier_columns=" ~ identifier_columns if identifier_columns else "" -%}
+    {%- set erased = [] -%}
+    {%- if customer_id_column != 'customer_id' -%}
+        {%- do erased.append("customer_id_column=" ~ (customer_id_column if customer_id_column is none else "'" ~ customer_id_column ~ "'")) -%}
+    {%- endif -%}
+    {%- if identifier_columns -%}
+        {%- do erased.append("identifier_columns=" ~ identifier_columns) -%}
+    {%- endif -%}
+    {%- set erased_args = erased | join(", ") -%}
     {%- do config(
         materialized='incremental',
         unique_key=unique_key,
@@ -135,7 +145,7 @@
             "{{ watermark_table_sql() }}",
             "{{ note_watermark_sql([" ~ relations | join(", ") ~ "]) }}",
         ],
-        post_hook=[
+        post_hook=post_hooks + [
             "{{ delete_erased_rows(" ~ erased_args ~ ") }}",
             "{{ commit_watermark_sql() }}",
             "{{ prune_watermarks_sql() }}",

@@ -37,6 +37,8 @@ COMPARED_MARTS = (
     "mart_cohort_retention",
     "mart_campaign_results",
 )
+# intermediate tables an incremental build keeps or that consent decisions read
+COMPARED_INTERMEDIATE = ("int_consent_events", "int_customer_consent")
 ERIN = [("customer_id", "1005"), ("email", "erin@example.com")]
 
 
@@ -61,6 +63,9 @@ def dbt(*args: str) -> None:
 def read_marts(path: Path) -> dict[str, pd.DataFrame]:
     with connect(path) as con:
         frames = {name: con.execute(f"select * from marts.{name}").df() for name in COMPARED_MARTS}
+        frames |= {
+            name: con.execute(f"select * from intermediate.{name}").df() for name in COMPARED_INTERMEDIATE
+        }
     return {name: df.sort_values(list(df.columns)).reset_index(drop=True) for name, df in frames.items()}
 
 
@@ -152,6 +157,14 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory):
                 "late_visitor": con.execute(
                     "select customer_id from marts.fct_web_events where event_id = 'w-late-1'"
                 ).fetchone()[0],
+                "consent": con.execute(
+                    "select source_customer_id, has_email_consent, has_sms_consent from marts.dim_customers"
+                    " where source_customer_id in ('1001', '1003') order by 1"
+                ).fetchall(),
+                "bob_last_hard_bounce_at": con.execute(
+                    "select last_hard_bounce_at from intermediate.int_customer_consent where customer_id = ?",
+                    [person_id("customer_id", "1002")],
+                ).fetchone()[0],
                 "erin_in_snapshot": con.execute(
                     "select count(*) from snapshots.snp_customer_segments where customer_id = ?",
                     [person_id("customer_id", "1005")],
@@ -171,6 +184,22 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory):
                 " sg_machine_open, _file, _line, _dt, _loaded_at) values ('e-late', 'bob@example.com', 'delivered',"
                 " '2026-11-16 20:00:00', 'm2.filter0', null, 'email/dt=2026-11-16/late.json', 1, '2026-11-16',"
                 " '2026-11-20 06:00:00')"
+            )
+            # consent changes in late files for old days: alice replies STOP, carol unsubscribes
+            # by email; a delivery of bob's bounce e11 in a file for an earlier day makes it a
+            # delivery report (the first delivery wins), so it no longer counts as a hard bounce
+            con.execute(
+                "insert into raw.sms_messages (sid, from_number, to_number, body, status, sent_at, direction,"
+                " keyword, _file, _line, _dt, _loaded_at) values ('SM-late', '+14155550101', '+15005550006',"
+                " 'STOP', 'received', '2026-11-19 08:00:00', 'inbound', 'opt_out',"
+                " 'sms/dt=2026-11-19/late.csv', 1, '2026-11-19', '2026-11-20 06:00:00')"
+            )
+            con.execute(
+                "insert into raw.email_events (sg_event_id, email, event, occurred_at, sg_message_id,"
+                " _file, _line, _dt, _loaded_at) values ('e-unsub', 'carol@example.com', 'unsubscribe',"
+                " '2026-11-19 12:00:00', 'm5.filter0', 'email/dt=2026-11-19/late.json', 1, '2026-11-19',"
+                " '2026-11-20 06:00:00'), ('e11', 'bob@example.com', 'delivered', '2026-11-17 09:00:00',"
+                " 'm4.filter0', 'email/dt=2026-11-16/late.json', 2, '2026-11-16', '2026-11-20 06:00:00')"
             )
             con.executemany(
                 "insert into ops.erasure_tombstones values (?, ?, 'r-erin', '2026-11-20 10:00:00')",
@@ -240,6 +269,19 @@ def test_consent_and_time_zone(warehouse):
     assert bool(people.loc["1002", "is_email_deliverable"]) is True  # bounce before that opt-in
 
 
+def test_incremental_build_picks_up_late_consent_changes(warehouse):
+    assert warehouse["first"]["consent"] == [("1001", True, True), ("1003", True, False)]
+    assert warehouse["first"]["bob_last_hard_bounce_at"] is not None
+    people = warehouse["incremental"]["dim_customers"].set_index("source_customer_id")
+    assert bool(people.loc["1001", "has_sms_consent"]) is False  # the late STOP
+    assert bool(people.loc["1001", "has_email_consent"]) is True
+    assert bool(people.loc["1003", "has_email_consent"]) is False  # the late unsubscribe
+    consent = warehouse["incremental"]["int_customer_consent"].set_index("customer_id")
+    assert pd.isna(consent.loc[person_id("customer_id", "1002"), "last_hard_bounce_at"])
+    events = warehouse["incremental"]["int_consent_events"]
+    assert "email:e11" not in set(events["event_key"])
+
+
 def test_incremental_build_picks_up_a_late_event_for_an_old_send(warehouse):
     events = query(
         warehouse,
@@ -288,7 +330,7 @@ def test_machine_open_is_not_engagement(warehouse):
     assert str(sends.loc["email:m1", "first_engaged_at"]) == "2026-11-16 18:30:00"
 
 
-@pytest.mark.parametrize("table", COMPARED_MARTS)
+@pytest.mark.parametrize("table", COMPARED_MARTS + COMPARED_INTERMEDIATE)
 def test_incremental_equals_full_refresh(warehouse, table):
     pd.testing.assert_frame_equal(warehouse["incremental"][table], warehouse["full_refresh"][table])
 

@@ -3,6 +3,8 @@
 -- requests / STOP-START replies / SendGrid unsubscribe, group_unsubscribe, spamreport
 -- (opt-out) and group_resubscribe (opt-in) at their own time; per channel the latest wins
 -- (on a tie: explicit request, then channel event, then Shopify).
+-- The channel events come from int_consent_events (kept incrementally: only the events that
+-- bear on consent, each as its staging model states it), resolved to persons here each build.
 with
 
 identifiers as (
@@ -29,21 +31,48 @@ consent_requests as (
 
 ),
 
+consent_events as (
+
+    select * from {{ ref('int_consent_events') }}
+
+),
+
 sms_messages as (
 
-    select * from {{ ref('stg_twilio__messages') }}
+    select
+        event_id as message_sid,
+        phone as customer_phone,
+        consent_change,
+        occurred_at as sent_at
+    from consent_events
+    where channel = 'sms'
 
 ),
 
 email_events as (
 
-    select * from {{ ref('stg_sendgrid__email_events') }}
+    select
+        event_id,
+        email,
+        source_event as sendgrid_event,
+        consent_change,
+        is_hard_bounce,
+        occurred_at
+    from consent_events
+    where channel = 'email'
 
 ),
 
 push_events as (
 
-    select * from {{ ref('stg_push__events') }}
+    select
+        event_id,
+        device_token,
+        platform,
+        source_event as push_event,
+        occurred_at
+    from consent_events
+    where channel = 'push'
 
 ),
 
@@ -119,8 +148,8 @@ sms_keyword_changes as (
         on identifiers.identifier_type = 'phone'
         and sms_messages.customer_phone = identifiers.identifier_value
     where
-        not sms_messages.is_outbound
-        and sms_messages.consent_change is not null
+        -- int_consent_events keeps a reply's keyword only (an outbound message has none)
+        sms_messages.consent_change is not null
         and sms_messages.sent_at <= {{ run_end_at() }}
 
 ),
