@@ -124,9 +124,7 @@ def _state_columns(cfg: ModelConfig) -> list[tuple[str, str, str, bool]]:
     (``_state_sql``, one query per send or per person) or, when every query is at a cutoff
     after all of the history, as a plain grouped aggregate (``_cutoff_state_sql``).
     """
-    tau = cfg.decay_days
-    d = f"exp((epoch(ts) - epoch(timestamp '{EPOCH}')) / 86400.0 / {tau})"
-    d3 = f"exp((epoch(ts) - epoch(timestamp '{EPOCH}')) / 86400.0 / {tau * 3})"
+    d, d3 = _decay(cfg.decay_days), _decay(cfg.decay_days * 3)
     cols: list[tuple[str, str, str, bool]] = []
     for c in CHANNELS:
         for kind in ("send", "eng"):
@@ -153,8 +151,10 @@ def _state_columns(cfg: ModelConfig) -> list[tuple[str, str, str, bool]]:
     return cols
 
 
-def _dq(cfg: ModelConfig) -> str:
-    return f"exp((epoch(ts) - epoch(timestamp '{EPOCH}')) / 86400.0 / {cfg.decay_days})"
+def _decay(days: float, ts: str = "ts") -> str:
+    """SQL: the weight of an event at ``ts`` decaying with a time constant of ``days`` (relative
+    to EPOCH, so sums of it can be rescaled to any later moment)."""
+    return f"exp((epoch({ts}) - epoch(timestamp '{EPOCH}')) / 86400.0 / {days})"
 
 
 def _state_sql(cfg: ModelConfig, only: tuple[str, ...] | None = None) -> str:
@@ -174,7 +174,7 @@ def _state_sql(cfg: ModelConfig, only: tuple[str, ...] | None = None) -> str:
             continue
         expr = f"{agg} filter (where {hit}) over ({recent if in_window else every})"
         cols.append(f"{'coalesce(' + expr + ', 0)' if agg.startswith('sum') else expr} as {name}")
-    head = "qid" if only is not None else f"qid, ts, {_dq(cfg)} as dq"
+    head = "qid" if only is not None else f"qid, ts, {_decay(cfg.decay_days)} as dq"
     return f"select {head}, {', '.join(cols)} from _stream qualify kind = 'q'"
 
 
@@ -201,7 +201,7 @@ def _cutoff_state_sql(cfg: ModelConfig, cutoff: str) -> str:
         cols.append(f"coalesce(h.{name}, 0) as {name}" if agg != "max(ts)" else f"h.{name}")
     return f"""
     with h as (select customer_id, {", ".join(aggs)} from _hist group by customer_id)
-    select q.qid, q.ts, {_dq(cfg).replace("epoch(ts)", "epoch(q.ts)")} as dq, {", ".join(cols)}
+    select q.qid, q.ts, {_decay(cfg.decay_days, "q.ts")} as dq, {", ".join(cols)}
     from _queries q left join h using (customer_id) join _circ w using (qid)
     """
 
@@ -213,8 +213,7 @@ def _profile_sql(cfg: ModelConfig) -> str:
     and 'd0'..'d6' (local weekday). eng = when the person engaged; send/engsend = sends at that
     send hour and those of them that were engaged (engagement-rate-by-send-hour).
     """
-    tau = cfg.decay_days * 3  # the profile needs more history than the rates: slower decay
-    d = f"exp((epoch(ts) - epoch(timestamp '{EPOCH}')) / 86400.0 / {tau})"
+    d = _decay(cfg.decay_days * 3)  # the profile needs more history than the rates: slower decay
     return f"""
     with emit as (
         select customer_id, ts, kind, null::bigint as qid, 'h' || ((hr + o + 24) % 24) as key,
@@ -255,8 +254,7 @@ def _cutoff_profile(
     (an event at hour k counts 1 at k and 0.5 at k-1 and k+1) is then two shifted adds, exact
     for the counts (sums of halves). Cells without events are 0, as the windows give them.
     """
-    tau = cfg.decay_days * 3  # as _profile_sql
-    d = f"exp((epoch(ts) - epoch(timestamp '{EPOCH}')) / 86400.0 / {tau})"
+    d = _decay(cfg.decay_days * 3)  # as _profile_sql
     cells = con.execute(
         f"""
         with cell as (
