@@ -235,12 +235,10 @@ def post_purchase(inp: DecisionInputs, c: Campaign, t: Trigger, rules: Rules) ->
             order_skus.setdefault(oid, set()).add(sku)
         if not pd.isna(cat):
             order_cats.setdefault(oid, set()).add(str(cat).lower())
-    history = _history(inp, c.id)
-    last_sent = history.groupby("customer_id")["send_at_utc"].max().to_dict()
+    sent = _sent_times(inp, c.id, last["customer_id"])
     rows = []
     for r in last.itertuples():
-        sent = last_sent.get(r.customer_id)
-        if sent is not None and sent >= r.ordered_at:  # NaT compares False
+        if sent[r.customer_id].max() >= r.ordered_at:  # NaT (none sent) compares False
             continue  # already followed up on this order
         exclude_skus = order_skus.get(r.order_id, set()) | bought_by.get(r.customer_id, set())
         cats = order_cats.get(r.order_id, set())
@@ -257,13 +255,13 @@ def post_purchase(inp: DecisionInputs, c: Campaign, t: Trigger, rules: Rules) ->
         )
         if pick is None:
             continue
-        pick = pick[1:4]
+        _, sku, category, title, _ = pick
         why = f"; {', '.join(sorted(blocked))} is a one-off category" if blocked else ""
         detail = (
             f"ordered '{r.product_name or r.sku}' on {r.ordered_at:%Y-%m-%d}; suggesting "
-            f"'{pick[2] or pick[0]}' ({pick[1]}), not the product bought{why}"
+            f"'{title or sku}' ({category}), not the product bought{why}"
         )
-        rows.append((r.customer_id, c.id, pick[0], r.ordered_at, None, 1, detail))
+        rows.append((r.customer_id, c.id, sku, r.ordered_at, None, 1, detail))
     return pd.DataFrame(rows, columns=CANDIDATE_COLUMNS)
 
 
