@@ -205,23 +205,11 @@
 {% macro touched_order_ids(loaded_since, due_since) -%}
     (
         select order_id from {{ source('shopify', 'orders') }}
-        where _loaded_at > {{ loaded_since }}
-
-        union
-
-        select order_id from {{ source('shopify', 'orders') }}
-        where created_at >= {{ due_since }}
-
-        union
-
-        select order_id from {{ source('shopify', 'orders') }}
-        where cancelled_at >= {{ due_since }}
-
-        union
-
-        select order_id from {{ source('shopify', 'orders') }}
         where
-            email in (
+            _loaded_at > {{ loaded_since }}
+            or created_at >= {{ due_since }}
+            or cancelled_at >= {{ due_since }}
+            or email in (
                 select identifier_value from {{ ref('int_identifier_assignments') }}
                 where identifier_type = 'email' and assigned_at >= {{ due_since }}
             )
