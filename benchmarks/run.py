@@ -547,7 +547,7 @@ def report(b: Bench, info: dict[str, Any], preset: str) -> str:
             ratios["pandas_vs_dbt"] = pd_m.seconds / dr.seconds
         if _ok(pd_m):
             L.append(
-                f"\npandas: {pd_m.result.get('read_seconds')} s reading the raw tables into pandas, "
+                f"\npandas: {pd_m.result.get('read_seconds')} s reading the raw tables' RFM columns into pandas, "
                 f"{pd_m.result.get('compute_seconds')} s computing. "
                 f"Customers with RFM: mart {eq.get('mart_customers', '-')}."
             )
