@@ -37,3 +37,28 @@
     {% set table = load_result('get_columns_in_relation').table %}
     {{ return(sql_convert_columns_in_relation(table)) }}
 {%- endmacro %}
+
+{#- The latest row of each group: the one with the largest ``keys``, compared in order (a tie
+    on all of them is one row). Selects the group columns and the keys. DuckDB keeps one
+    struct per group in a hash aggregate, where a row_number() window sorts every row - and
+    spills past the memory limit at scale; Postgres uses its own distinct on. -#}
+{% macro latest_per_group(relation, group_by, keys) -%}
+    {{ return(adapter.dispatch('latest_per_group')(relation, group_by, keys)) }}
+{%- endmacro %}
+
+{% macro default__latest_per_group(relation, group_by, keys) -%}
+    select {{ group_by | join(', ') }}, latest.*
+    from (
+        select
+            {{ group_by | join(', ') }},
+            max(struct_pack({% for key in keys %}{{ key }} := {{ key }}{{ ', ' if not loop.last }}{% endfor %})) as latest
+        from {{ relation }}
+        group by {{ group_by | join(', ') }}
+    ) as grouped
+{%- endmacro %}
+
+{% macro postgres__latest_per_group(relation, group_by, keys) -%}
+    select distinct on ({{ group_by | join(', ') }}) {{ group_by | join(', ') }}, {{ keys | join(', ') }}
+    from {{ relation }}
+    order by {{ group_by | join(', ') }}{% for key in keys %}, {{ key }} desc nulls last{% endfor %}
+{%- endmacro %}

@@ -21,7 +21,9 @@
 -- never kept (see the post-hook).
 with
 
-raw_events as (
+-- not materialized: each consumer below scans only the columns and rows it needs, where a
+-- materialised CTE would hold every raw event of every source (spilling past the memory limit)
+raw_events as not materialized (
 
     select
         'web' as event_source,
@@ -225,22 +227,15 @@ timezone_candidates as (
 
 ),
 
-latest_timezones_ranked as (
-
-    select
-        *,
-        row_number() over (
-            partition by identifier_type, identifier_value, timezone_kind
-            order by timezone_at desc, timezone_event_id desc, timezone
-        ) as row_rank
-    from timezone_candidates
-
-),
-
+-- the latest per identifier and kind: a tie on time goes to the higher event id, one event
+-- delivered twice to the larger zone name
 latest_timezones as (
 
-    select * from latest_timezones_ranked
-    where row_rank = 1
+    {{ latest_per_group(
+        'timezone_candidates',
+        ['identifier_type', 'identifier_value', 'timezone_kind'],
+        ['timezone_at', 'timezone_event_id', 'timezone']
+    ) }}
 
 ),
 
@@ -276,31 +271,24 @@ identifiers as (
 
 ),
 
-latest_login_at as (
+logins_to_rank as (
 
     select
-        identifier_type,
-        identifier_value,
-        max(login_at) as login_at
+        *,
+        login_parent_type = 'customer_id' as names_customer_id
     from login_candidates
-    group by 1, 2
 
 ),
 
-latest_logins_ranked as (
+-- the latest login per identifier: a tie on time goes to the higher event id, one event
+-- delivered twice to its customer id, then the larger value
+latest_logins as (
 
-    select
-        login_candidates.*,
-        row_number() over (
-            partition by login_candidates.identifier_type, login_candidates.identifier_value
-            order by login_candidates.login_event_id desc, login_candidates.login_parent_type,
-                login_candidates.login_parent_value
-        ) as row_rank
-    from login_candidates
-    inner join latest_login_at
-        on login_candidates.identifier_type = latest_login_at.identifier_type
-        and login_candidates.identifier_value = latest_login_at.identifier_value
-        and login_candidates.login_at = latest_login_at.login_at
+    {{ latest_per_group(
+        'logins_to_rank',
+        ['identifier_type', 'identifier_value'],
+        ['login_at', 'login_event_id', 'names_customer_id', 'login_parent_value', 'login_parent_type']
+    ) }}
 
 ),
 
@@ -322,10 +310,9 @@ final as (
         browser_timezones.timezone_event_id as browser_timezone_event_id,
         identifiers.loaded_at
     from identifiers
-    left join latest_logins_ranked as latest_logins
+    left join latest_logins
         on identifiers.identifier_type = latest_logins.identifier_type
         and identifiers.identifier_value = latest_logins.identifier_value
-        and latest_logins.row_rank = 1
     left join latest_timezones as device_timezones
         on identifiers.identifier_type = device_timezones.identifier_type
         and identifiers.identifier_value = device_timezones.identifier_value
