@@ -154,6 +154,11 @@ class Bench:
         secs = "-" if m.seconds is None else f"{m.seconds:8.1f}s"
         extra = "" if m.status == "ok" else f"  {m.status.upper()}: {m.error}  (log {log})"
         print(f" {secs} {m.peak_rss_mb:8.0f} MB{extra}", flush=True)
+        log.with_suffix(".measurement.json").write_text(json.dumps(asdict(m), default=str))
+        self._record(history, phase, name, m)
+        return m
+
+    def _record(self, history: int, phase: str, name: str, m: Measurement) -> None:
         self.m[(history, phase, name)] = m
         rows = m.result.get("rows") if isinstance(m.result.get("rows"), int | float) else None
         self.rows.append(
@@ -173,7 +178,6 @@ class Bench:
                 "error": m.error or "",
             }
         )
-        return m
 
     # -- data
     def ensure_landing(self, history: int) -> None:
@@ -222,7 +226,17 @@ class Bench:
     # -- the chain
     def chain(self, history: int, phase: str, run_date: str) -> None:
         wd = str(self.workdir(history))
+        resuming = self.args.resume
         for stage in CHAIN:
+            saved = self.workdir(history) / "logs" / f"{phase}-{stage}.measurement.json"
+            if resuming and saved.exists() and json.loads(saved.read_text())["status"] == "ok":
+                m = Measurement(**{**json.loads(saved.read_text()), "status": "ok (earlier run)"})
+                print(f"  {phase:<12} {stage:<18} reused from the earlier run: {m.seconds:8.1f}s")
+                self._record(history, phase, stage, m)
+                continue
+            if resuming and stage == "build":
+                self.drop_dbt_schemas(history)  # a first build again, not an incremental one
+            resuming = False
             self.run_one(
                 history,
                 phase,
@@ -231,6 +245,14 @@ class Bench:
                 [wd, run_date],
                 profile=stage in self.profile,
             )
+
+    def drop_dbt_schemas(self, history: int) -> None:
+        from benchmarks.stages import settings_for
+        from rightsend import warehouse
+
+        with warehouse.connect(settings_for(self.workdir(history))) as con:
+            for schema in ("staging", "intermediate", "marts", "seeds", "snapshots", "bench"):
+                con.execute(f"drop schema if exists {schema} cascade")
 
     # -- peers
     def peers(self, history: int) -> None:
@@ -304,7 +326,8 @@ class Bench:
                 f"\n== {self.customers:,} customers, {h} days of history: full run {self.d}, incremental {self.d1}"
             )
             self.ensure_landing(h)
-            shutil.rmtree(self.workdir(h) / "run", ignore_errors=True)
+            if not self.args.resume:
+                shutil.rmtree(self.workdir(h) / "run", ignore_errors=True)
             self.chain(h, "full", self.d)
             if h == self.days and not self.args.skip_peers:
                 self.peers(h)
@@ -766,6 +789,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--repeat", type=int, default=3, help="runs of each RFM peer; the fastest is reported")
     ap.add_argument("--force", action="store_true", help="run even if the disk looks too small")
+    ap.add_argument(
+        "--resume",
+        action="store_true",
+        help="after a failed stage: keep the warehouse, reuse the stages that succeeded before it "
+        "(their figures) and run the rest; a rerun build starts from empty dbt schemas",
+    )
     ap.add_argument("--stage-timeout", type=float, default=None, help="kill a stage after this many seconds")
     args = ap.parse_args(argv)
     p = PRESETS[args.preset]
