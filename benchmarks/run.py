@@ -136,6 +136,7 @@ class Bench:
         self.work = Path(args.work_dir)
         self.results = Path(args.results_dir)
         self.env = {"DBT_LOG_PATH": str(self.work / "dbt-logs")}
+        self.resuming = bool(args.resume)  # until the first stage that runs again
 
     def workdir(self, history: int) -> Path:
         activity = "" if self.args.activity == 1 else f"-activity{self.args.activity:g}"
@@ -226,17 +227,16 @@ class Bench:
     # -- the chain
     def chain(self, history: int, phase: str, run_date: str) -> None:
         wd = str(self.workdir(history))
-        resuming = self.args.resume
         for stage in CHAIN:
             saved = self.workdir(history) / "logs" / f"{phase}-{stage}.measurement.json"
-            if resuming and saved.exists() and json.loads(saved.read_text())["status"] == "ok":
+            if self.resuming and saved.exists() and json.loads(saved.read_text())["status"] == "ok":
                 m = Measurement(**{**json.loads(saved.read_text()), "status": "ok (earlier run)"})
                 print(f"  {phase:<12} {stage:<18} reused from the earlier run: {m.seconds:8.1f}s")
                 self._record(history, phase, stage, m)
                 continue
-            if resuming and stage == "build":
+            if self.resuming and stage == "build" and phase == "full":
                 self.drop_dbt_schemas(history)  # a first build again, not an incremental one
-            resuming = False
+            self.resuming = False  # every stage after one that runs again runs again
             self.run_one(
                 history,
                 phase,

@@ -162,3 +162,19 @@ def test_tiny_benchmark_produces_every_stage_and_peers_equal_the_mart(tmp_path: 
         assert compare["result"][peer]["equal"], compare["result"][peer]
     floor = details["10|peer|scoring_floor"]
     assert floor["status"] == "ok" and floor["result"]["candidate_rows"] > 0
+
+    # --resume after a failed build: ingest's figures are reused, the build and everything after
+    # it run again (the build from empty dbt schemas), and so does the whole next day
+    saved = next(work.glob("*/logs/full-build.measurement.json"))
+    saved.write_text(json.dumps({**json.loads(saved.read_text()), "status": "failed"}))
+    ingest = {r["name"]: r for r in rows if r["phase"] == "full"}["ingest"]
+    args = ["--preset", "tiny", "--customers", "200", "--days", "10", "--no-half", "--skip-peers"]
+    assert run.main([*args, "--resume", "--work-dir", str(work), "--results-dir", str(results)]) == 0
+    with open(max(results.glob("*.csv")), newline="") as handle:
+        again = list(csv.DictReader(handle))
+    full = {r["name"]: r for r in again if r["phase"] == "full"}
+    assert full["ingest"]["status"] == "ok (earlier run)"
+    assert full["ingest"]["seconds"] == ingest["seconds"]
+    for stage in STAGES[1:]:
+        assert full[stage]["status"] == "ok", (stage, full[stage]["error"])
+    assert {r["status"] for r in again if r["phase"] == "incremental"} == {"ok"}
