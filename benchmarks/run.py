@@ -138,6 +138,10 @@ class Bench:
         self.env = {"DBT_LOG_PATH": str(self.work / "dbt-logs")}
         self.resuming = bool(args.resume)  # until the first stage that runs again
 
+    def log(self, history: int, phase: str, name: str) -> Path:
+        """A stage's log; its result and measurement are saved beside it (.result/.measurement.json)."""
+        return self.workdir(history) / "logs" / f"{phase}-{name}.log"
+
     def workdir(self, history: int) -> Path:
         activity = "" if self.args.activity == 1 else f"-activity{self.args.activity:g}"
         return self.work / f"{self.customers}x{history}-seed{self.args.seed}{activity}"
@@ -145,8 +149,7 @@ class Bench:
     def run_one(
         self, history: int, phase: str, name: str, target: str, args: list[Any], **kw: Any
     ) -> Measurement:
-        wd = self.workdir(history)
-        log = wd / "logs" / f"{phase}-{name}.log"
+        log = self.log(history, phase, name)
         env = {**self.env, **kw.pop("env", {})}
         print(f"  [{datetime.now():%H:%M:%S}] {phase:<12} {name:<18} ...", end="", flush=True)
         m = measure(
@@ -228,9 +231,10 @@ class Bench:
     def chain(self, history: int, phase: str, run_date: str) -> None:
         wd = str(self.workdir(history))
         for stage in CHAIN:
-            saved = self.workdir(history) / "logs" / f"{phase}-{stage}.measurement.json"
-            if self.resuming and saved.exists() and json.loads(saved.read_text())["status"] == "ok":
-                m = Measurement(**{**json.loads(saved.read_text()), "status": "ok (earlier run)"})
+            saved = self.log(history, phase, stage).with_suffix(".measurement.json")
+            earlier = json.loads(saved.read_text()) if self.resuming and saved.exists() else {}
+            if earlier.get("status") == "ok":
+                m = Measurement(**{**earlier, "status": "ok (earlier run)"})
                 print(f"  {phase:<12} {stage:<18} reused from the earlier run: {m.seconds:8.1f}s")
                 self._record(history, phase, stage, m)
                 continue
