@@ -315,7 +315,9 @@
     (
         with
 
-        source as (
+        -- not materialized: read three times below, a materialised CTE would hold every column
+        -- of every raw row in memory; inlined, each read scans only the columns it needs
+        source as not materialized (
 
             select * from {{ relation }}
 
@@ -331,10 +333,14 @@
 
         ),
 
-        lines as (
+        -- The lines of each latest export are numbered on their keys alone, and the wide rows
+        -- are joined once: a window, or a CTE read twice, holds every column of its rows in
+        -- memory, and 16M wide line items do not fit DuckDB's 4 GB.
+        numbered_lines as (
 
             select
-                source.*,
+                source._file,
+                source._line,
                 row_number() over (partition by source.order_id order by source._line) as line_number
             from source
             inner join latest_export
@@ -343,32 +349,50 @@
 
         ),
 
-        first_lines as (
+        order_headers as (
 
-            select * from lines where line_number = 1
+            select
+                source.order_id,
+                source.order_name,
+                source.email,
+                source.phone,
+                source.created_at,
+                source.financial_status,
+                source.cancelled_at,
+                source.currency,
+                source.subtotal,
+                source.discount_amount,
+                source.total,
+                source.refunded_amount,
+                source.source as order_source
+            from source
+            inner join numbered_lines
+                on source._file = numbered_lines._file
+                and source._line = numbered_lines._line
+            where numbered_lines.line_number = 1
 
         ),
 
         renamed as (
 
             select
-                lines.order_id || '-' || lines.line_number as order_line_id,
+                lines.order_id || '-' || numbered_lines.line_number as order_line_id,
                 cast(lines.order_id as varchar) as order_id,
-                lines.line_number,
-                coalesce(nullif(trim(lines.order_name), ''), first_lines.order_name) as order_name,
+                numbered_lines.line_number,
+                coalesce(nullif(trim(lines.order_name), ''), order_headers.order_name) as order_name,
                 coalesce(
-                    nullif(lower(trim(lines.email)), ''), nullif(lower(trim(first_lines.email)), '')
+                    nullif(lower(trim(lines.email)), ''), nullif(lower(trim(order_headers.email)), '')
                 ) as email,
-                coalesce(nullif(trim(lines.phone), ''), nullif(trim(first_lines.phone), '')) as phone,
-                coalesce(lines.created_at, first_lines.created_at) as ordered_at,
-                lower(first_lines.financial_status) as financial_status,
-                first_lines.cancelled_at,
-                upper(first_lines.currency) as currency,
-                coalesce(first_lines.subtotal, 0) as subtotal,
-                coalesce(first_lines.discount_amount, 0) as discount_amount,
-                coalesce(first_lines.total, 0) as total,
-                coalesce(first_lines.refunded_amount, 0) as refunded_amount,
-                first_lines.source as order_source,
+                coalesce(nullif(trim(lines.phone), ''), nullif(trim(order_headers.phone), '')) as phone,
+                coalesce(lines.created_at, order_headers.created_at) as ordered_at,
+                lower(order_headers.financial_status) as financial_status,
+                order_headers.cancelled_at,
+                upper(order_headers.currency) as currency,
+                coalesce(order_headers.subtotal, 0) as subtotal,
+                coalesce(order_headers.discount_amount, 0) as discount_amount,
+                coalesce(order_headers.total, 0) as total,
+                coalesce(order_headers.refunded_amount, 0) as refunded_amount,
+                order_headers.order_source,
                 coalesce(lines.lineitem_quantity, 0) as quantity,
                 lines.lineitem_name as product_name,
                 coalesce(lines.lineitem_price, 0) as unit_price,
@@ -377,9 +401,12 @@
                 lines._dt as export_date,
                 lines._file as source_file,
                 lines._line as source_line
-            from lines
-            inner join first_lines
-                on lines.order_id = first_lines.order_id
+            from source as lines
+            inner join numbered_lines
+                on lines._file = numbered_lines._file
+                and lines._line = numbered_lines._line
+            inner join order_headers
+                on lines.order_id = order_headers.order_id
 
         ),
 
