@@ -2,6 +2,74 @@
     staging view (all rows) and an incremental fact (only the rows of the events a build
     touches) apply the very same de-duplication and renaming. -#}
 
+{#- The raw rows of relation, keeping only the first delivery (earliest _dt, _file, _line) of
+    each key. Ranking every row in a window would hold all their columns in memory (63M web
+    events at 1M customers), so only the keys delivered more than once - a redelivered file, a
+    retried webhook - are ranked, from a key-only count; the rest pass straight through. -#}
+{% macro first_deliveries(relation, key) -%}
+    (
+        with
+
+        -- not materialized: read three times below, each read scanning only what it needs
+        delivered as not materialized (
+
+            select * from {{ relation }}
+
+        ),
+
+        redelivered as (
+
+            select {{ key }} as redelivered_key
+            from delivered
+            group by 1
+            having count(*) > 1
+
+        ),
+
+        -- the first delivery of each of those keys, by its row (delivery day, file and line)
+        first_redeliveries as (
+
+            select
+                redelivered_key,
+                _dt,
+                _file,
+                _line
+            from (
+                select
+                    redelivered.redelivered_key,
+                    delivered._dt,
+                    delivered._file,
+                    delivered._line,
+                    row_number() over (
+                        partition by delivered.{{ key }}
+                        order by delivered._dt, delivered._file, delivered._line
+                    ) as delivery_rank
+                from delivered
+                inner join redelivered
+                    on delivered.{{ key }} = redelivered.redelivered_key
+            ) as ranked
+            where delivery_rank = 1
+
+        )
+
+        select delivered.*
+        from delivered
+        where not exists (
+            select 1 from redelivered where redelivered.redelivered_key = delivered.{{ key }}
+        )
+
+        union all
+
+        select delivered.*
+        from delivered
+        inner join first_redeliveries
+            on delivered.{{ key }} = first_redeliveries.redelivered_key
+            and delivered._dt = first_redeliveries._dt
+            and delivered._file = first_redeliveries._file
+            and delivered._line = first_redeliveries._line
+    )
+{%- endmacro %}
+
 {#- stg_web__events: one row per storefront event (first delivery of each event_id). -#}
 {% macro stg_web_events_from(relation) -%}
     (
@@ -21,13 +89,7 @@
             _file as source_file,
             _line as source_line,
             _loaded_at as loaded_at
-        from (
-            select
-                *,
-                row_number() over (partition by event_id order by _dt, _file, _line) as delivery_rank
-            from {{ relation }}
-        ) as deduplicated
-        where delivery_rank = 1
+        from {{ first_deliveries(relation, 'event_id') }} as first_delivered
     )
 {%- endmacro %}
 
@@ -36,21 +98,9 @@
     (
         with
 
-        source as (
-
-            select * from {{ relation }}
-
-        ),
-
         deduplicated as (
 
-            select
-                *,
-                row_number() over (
-                    partition by sg_event_id
-                    order by _dt, _file, _line
-                ) as delivery_rank
-            from source
+            select * from {{ first_deliveries(relation, 'sg_event_id') }} as first_delivered
 
         ),
 
@@ -99,7 +149,6 @@
                 _line as source_line,
                 _loaded_at as loaded_at
             from deduplicated
-            where delivery_rank = 1
 
         ),
 
@@ -208,10 +257,7 @@
 
         deduplicated as (
 
-            select
-                *,
-                row_number() over (partition by click_key order by _dt, _file, _line) as delivery_rank
-            from keyed
+            select * from {{ first_deliveries('keyed', 'click_key') }} as first_delivered
 
         ),
 
@@ -231,7 +277,7 @@
                 _line as source_line,
                 _loaded_at as loaded_at
             from deduplicated
-            where delivery_rank = 1 and lower(event_type) = 'click'
+            where lower(event_type) = 'click'
 
         ),
 
@@ -250,18 +296,9 @@
     (
         with
 
-        source as (
-
-            select * from {{ relation }}
-
-        ),
-
         deduplicated as (
 
-            select
-                *,
-                row_number() over (partition by event_id order by _dt, _file, _line) as delivery_rank
-            from source
+            select * from {{ first_deliveries(relation, 'event_id') }} as first_delivered
 
         ),
 
@@ -296,7 +333,6 @@
                 _line as source_line,
                 _loaded_at as loaded_at
             from deduplicated
-            where delivery_rank = 1
 
         ),
 
@@ -339,6 +375,7 @@
         numbered_lines as (
 
             select
+                source._dt,
                 source._file,
                 source._line,
                 row_number() over (partition by source.order_id order by source._line) as line_number
@@ -367,7 +404,8 @@
                 source.source as order_source
             from source
             inner join numbered_lines
-                on source._file = numbered_lines._file
+                on source._dt = numbered_lines._dt
+                and source._file = numbered_lines._file
                 and source._line = numbered_lines._line
             where numbered_lines.line_number = 1
 
@@ -403,7 +441,8 @@
                 lines._line as source_line
             from source as lines
             inner join numbered_lines
-                on lines._file = numbered_lines._file
+                on lines._dt = numbered_lines._dt
+                and lines._file = numbered_lines._file
                 and lines._line = numbered_lines._line
             inner join order_headers
                 on lines.order_id = order_headers.order_id

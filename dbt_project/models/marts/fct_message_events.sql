@@ -18,7 +18,9 @@
 {%- set due_since = incremental_watermark('occurred_at') %}
 with
 
-identifiers as (
+-- not materialized: joined seven times, each a scan of one identifier type's rows, where a
+-- materialised CTE would copy the whole table first
+identifiers as not materialized (
 
     select * from {{ ref('int_identifiers_stitched_to_customers') }}
 

@@ -36,7 +36,9 @@ order_lines as (
 
 ),
 
-identifiers as (
+-- not materialized: joined two times, each a scan of one identifier type's rows, where a
+-- materialised CTE would copy the whole table first
+identifiers as not materialized (
 
     select * from {{ ref('int_identifiers_stitched_to_customers') }}
 

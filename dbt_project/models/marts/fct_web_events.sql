@@ -73,13 +73,17 @@ web_events as (
 
 ),
 
-identifiers as (
+-- not materialized: joined three times, each a scan of one identifier type's rows, where a
+-- materialised CTE would copy the whole table first
+identifiers as not materialized (
 
     select * from {{ ref('int_identifiers_stitched_to_customers') }}
 
 ),
 
-resolved as (
+-- not materialized: read twice below; materialised, it would hold every column of every
+-- event (63M at 1M customers) in memory, where each read needs only a few of them
+resolved as not materialized (
 
     select
         web_events.*,
