@@ -140,18 +140,21 @@ left join (values {segments}) as seg(r_score, f_score, rfm_segment)
 """
 
 
+PEER_SCHEMA = "bench"  # the hand-written query's table, beside the dbt schemas
+
+
 def rfm_duckdb(settings: Settings, run_date: str, out: str | None = None) -> dict[str, Any]:
     """The single query, materialised as a table (like the mart); optionally exported to parquet."""
     from rightsend import warehouse
 
     with warehouse.connect(settings, read_only=False) as con:
         started = time.perf_counter()
-        con.execute("create schema if not exists bench")
-        con.execute(f"create or replace table bench.rfm_duckdb as {rfm_sql(run_date)}")
+        con.execute(f"create schema if not exists {PEER_SCHEMA}")
+        con.execute(f"create or replace table {PEER_SCHEMA}.rfm_duckdb as {rfm_sql(run_date)}")
         seconds = time.perf_counter() - started
-        rows = con.execute("select count(*) from bench.rfm_duckdb").fetchone()[0]
+        rows = con.execute(f"select count(*) from {PEER_SCHEMA}.rfm_duckdb").fetchone()[0]
         if out:
-            con.execute("select * from bench.rfm_duckdb").df().to_pickle(out)
+            con.execute(f"select * from {PEER_SCHEMA}.rfm_duckdb").df().to_pickle(out)
     return {"seconds": round(seconds, 3), "customers": int(rows)}
 
 

@@ -251,11 +251,17 @@ class Bench:
             )
 
     def drop_dbt_schemas(self, history: int) -> None:
+        """Empty what a build writes: the schemas of the project's models, seeds and snapshots
+        (read from dbt's manifest, so a new schema is never missed) and the peer's schema."""
+        from benchmarks.peers import PEER_SCHEMA
         from benchmarks.stages import settings_for
-        from rightsend import warehouse
+        from rightsend import transform, warehouse
 
-        with warehouse.connect(settings_for(self.workdir(history))) as con:
-            for schema in ("staging", "intermediate", "marts", "seeds", "snapshots", "bench"):
+        settings = settings_for(self.workdir(history))
+        nodes = json.loads(transform.ensure_manifest(settings).read_text())["nodes"].values()
+        schemas = {n["schema"] for n in nodes if n["resource_type"] in ("model", "seed", "snapshot")}
+        with warehouse.connect(settings) as con:
+            for schema in sorted(schemas | {PEER_SCHEMA}):
                 con.execute(f"drop schema if exists {schema} cascade")
 
     # -- peers
