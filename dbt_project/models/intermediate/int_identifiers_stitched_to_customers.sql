@@ -13,9 +13,19 @@
 -- Erased persons (any identifier tombstoned) are not in this table.
 with
 
+-- only the columns stitching needs: read four times below, this CTE is materialised, and the
+-- view holds one row per customer with every column
 customers as (
 
-    select * from {{ ref('stg_shopify__customers') }}
+    select
+        source_customer_id,
+        email,
+        phone,
+        updated_at,
+        snapshot_date,
+        source_file,
+        source_line
+    from {{ ref('stg_shopify__customers') }}
 
 ),
 
@@ -93,7 +103,8 @@ owned_contacts as (
 ),
 
 -- identifiers seen in the event sources (rules 2 and 4), kept incrementally
-sightings as (
+-- not materialized: a table read twice, each read scanning only the columns it needs
+sightings as not materialized (
 
     select * from {{ ref('int_identifier_sightings') }}
 
