@@ -114,7 +114,7 @@ def _p_at(score: _Score | None, hour: int) -> float | None:
         return None
     if score.p_by_hour is not None and hour < len(score.p_by_hour):
         v = score.p_by_hour[hour]
-        if v is not None and not pd.isna(v):
+        if not np.isnan(v):
             return float(v)
     return score.p_engage
 
