@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from rightsend import decide
+from rightsend.decide import io
 from rightsend.decide import samples as s
 from rightsend.decide.core import CONTRACT_COLUMNS
 from rightsend.ingest import identifier_hash
@@ -112,3 +113,16 @@ def test_next_day_caps_and_series_read_the_outbox_history(seeded):
     # Re-running day 1 afterwards does not change it (history is only of earlier dates).
     decide.run(seeded, D)
     pd.testing.assert_frame_equal(day1, outbox(seeded))
+
+
+def test_text_columns_share_one_string_per_value_and_keep_their_values():
+    con = duckdb.connect()
+    con.execute(
+        "create table t as select * from (values ('push', 'c1', 1), ('push', 'c2', 2), (null, 'c1', 3), ('email', 'c3', 4)) v(channel, customer_id, n)"
+    )
+    plain = con.execute("select * from t order by n").df()
+    shared = io._shared_strings(con.execute("select * from t order by n").df())
+    pd.testing.assert_frame_equal(shared, plain)  # values, nulls and dtypes unchanged
+    channels, customers = shared["channel"].array, shared["customer_id"].array
+    assert channels[0] is channels[1] and customers[0] is customers[2]  # one object per value
+    assert plain["channel"].array[0] is not plain["channel"].array[1]  # DuckDB makes one per cell
