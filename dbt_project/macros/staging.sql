@@ -369,8 +369,9 @@
 
         ),
 
-        -- The lines of each latest export are numbered on their keys alone, and the wide rows
-        -- are joined once: a window, or a CTE read twice, holds every column of its rows in
+        -- The lines of each latest export are numbered on their keys alone and the wide rows
+        -- joined once; the order-level fields come from each order's first line, picked in a
+        -- hash aggregate. A window, or a CTE read twice, holds every column of its rows in
         -- memory, and 16M wide line items do not fit DuckDB's 4 GB.
         numbered_lines as (
 
@@ -388,26 +389,7 @@
 
         order_headers as (
 
-            select
-                source.order_id,
-                source.order_name,
-                source.email,
-                source.phone,
-                source.created_at,
-                source.financial_status,
-                source.cancelled_at,
-                source.currency,
-                source.subtotal,
-                source.discount_amount,
-                source.total,
-                source.refunded_amount,
-                source.source as order_source
-            from source
-            inner join numbered_lines
-                on source._dt = numbered_lines._dt
-                and source._file = numbered_lines._file
-                and source._line = numbered_lines._line
-            where numbered_lines.line_number = 1
+            {{ shopify_order_first_lines('source') }}
 
         ),
 
@@ -452,6 +434,84 @@
         final as (
 
             select * from renamed
+
+        )
+
+        select * from final
+    )
+{%- endmacro %}
+
+
+{#- Each order's first line in its latest export (later delivery day, then later file, then
+    the lowest line), its order-level columns as landed (order_source for Source). One struct
+    per order in a hash aggregate (latest_per_group), where numbering every line and joining
+    the wide rows back needs more than DuckDB's 4 GB at 1M customers (15.9M line items). -#}
+{% macro shopify_order_first_lines(relation) -%}
+    with
+
+    keyed as (
+
+        select
+            cast(order_id as varchar) as order_id,
+            -- the largest (_dt, _file, -_line): the latest export, then its first line
+            _dt,
+            _file,
+            -_line as first_line_rank,
+            order_name,
+            email,
+            phone,
+            created_at,
+            financial_status,
+            cancelled_at,
+            currency,
+            subtotal,
+            discount_amount,
+            total,
+            refunded_amount,
+            source as order_source
+        from {{ relation }}
+
+    )
+
+    {{ latest_per_group('keyed', ['order_id'], [
+        '_dt', '_file', 'first_line_rank', 'order_name', 'email', 'phone', 'created_at',
+        'financial_status', 'cancelled_at', 'currency', 'subtotal', 'discount_amount',
+        'total', 'refunded_amount', 'order_source'
+    ]) }}
+{%- endmacro %}
+
+{#- One row per order: the order-level fields of its first line, as stg_shopify_order_lines_from
+    gives them on line 1. -#}
+{% macro stg_shopify_orders_from(relation) -%}
+    (
+        with
+
+        first_lines as (
+
+            {{ shopify_order_first_lines(relation) }}
+
+        ),
+
+        final as (
+
+            select
+                order_id,
+                coalesce(nullif(trim(order_name), ''), order_name) as order_name,
+                nullif(lower(trim(email)), '') as email,
+                nullif(trim(phone), '') as phone,
+                created_at as ordered_at,
+                lower(financial_status) as financial_status,
+                cancelled_at,
+                upper(currency) as currency,
+                coalesce(subtotal, 0) as subtotal,
+                coalesce(discount_amount, 0) as discount_amount,
+                coalesce(total, 0) as total,
+                coalesce(refunded_amount, 0) as refunded_amount,
+                order_source,
+                _dt as export_date,
+                _file as source_file,
+                -first_line_rank as source_line
+            from first_lines
 
         )
 

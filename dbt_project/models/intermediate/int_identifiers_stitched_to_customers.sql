@@ -29,9 +29,10 @@ customers as (
 
 ),
 
-order_lines as (
+-- one row per order, not the line items (see the view)
+shopify_orders as (
 
-    select * from {{ ref('stg_shopify__order_lines') }}
+    select * from {{ ref('stg_shopify__orders') }}
 
 ),
 
@@ -159,8 +160,8 @@ orders as (
         email,
         phone,
         ordered_at
-    from order_lines
-    where line_number = 1 and ordered_at <= {{ run_end_at() }}
+    from shopify_orders
+    where ordered_at <= {{ run_end_at() }}
 
 ),
 

@@ -28,13 +28,6 @@ source_rows as (
 ),
 {% endif %}
 
-order_lines as (
-
-    select *
-    from {{ stg_shopify_order_lines_from('source_rows' if is_incremental() else source('shopify', 'orders')) }}
-        as staged
-
-),
 
 -- not materialized: joined two times, each a scan of one identifier type's rows, where a
 -- materialised CTE would copy the whole table first
@@ -44,10 +37,13 @@ identifiers as not materialized (
 
 ),
 
+-- one row per order (its latest export's first line), as stg_shopify__orders
 orders as (
 
-    select * from order_lines
-    where line_number = 1 and ordered_at <= {{ run_end_at() }}
+    select *
+    from {{ stg_shopify_orders_from('source_rows' if is_incremental() else source('shopify', 'orders')) }}
+        as staged
+    where ordered_at <= {{ run_end_at() }}
 
 ),
 
