@@ -396,7 +396,7 @@ def report(b: Bench, info: dict[str, Any], preset: str) -> str:
         f"Run {info['finished']} on {info['cores']} cores, {info['memory_gb']} GB RAM ({info['cpu']}); "
         f"Python {info['python']}, "
         + ", ".join(f"{k} {v}" for k, v in info["versions"].items())
-        + f"; DuckDB memory limit {info.get('duckdb_memory', '4GB')}"
+        + f"; DuckDB memory limit {info['duckdb_memory']}"
         + f"; commit {info['commit']}. Load average at start {info['load_avg_start']}, "
         f"at end {info['load_avg_end']} (the machine was shared with other work: figures are upper bounds)."
     )

@@ -399,20 +399,7 @@
                 lines.order_id || '-' || numbered_lines.line_number as order_line_id,
                 cast(lines.order_id as varchar) as order_id,
                 numbered_lines.line_number,
-                coalesce(nullif(trim(lines.order_name), ''), order_headers.order_name) as order_name,
-                coalesce(
-                    nullif(lower(trim(lines.email)), ''), nullif(lower(trim(order_headers.email)), '')
-                ) as email,
-                coalesce(nullif(trim(lines.phone), ''), nullif(trim(order_headers.phone), '')) as phone,
-                coalesce(lines.created_at, order_headers.created_at) as ordered_at,
-                lower(order_headers.financial_status) as financial_status,
-                order_headers.cancelled_at,
-                upper(order_headers.currency) as currency,
-                coalesce(order_headers.subtotal, 0) as subtotal,
-                coalesce(order_headers.discount_amount, 0) as discount_amount,
-                coalesce(order_headers.total, 0) as total,
-                coalesce(order_headers.refunded_amount, 0) as refunded_amount,
-                order_headers.order_source,
+                {{ shopify_order_fields('lines', 'order_headers') }},
                 coalesce(lines.lineitem_quantity, 0) as quantity,
                 lines.lineitem_name as product_name,
                 coalesce(lines.lineitem_price, 0) as unit_price,
@@ -480,6 +467,26 @@
     ]) }}
 {%- endmacro %}
 
+{#- The order-level fields of a line item: its own name, email, phone and time where it has
+    them, else its order's first line (``header``), and the rest from that first line. One
+    definition for the line items and the orders, so an order's fields are its line 1's. -#}
+{% macro shopify_order_fields(line, header) -%}
+    coalesce(nullif(trim({{ line }}.order_name), ''), {{ header }}.order_name) as order_name,
+    coalesce(
+        nullif(lower(trim({{ line }}.email)), ''), nullif(lower(trim({{ header }}.email)), '')
+    ) as email,
+    coalesce(nullif(trim({{ line }}.phone), ''), nullif(trim({{ header }}.phone), '')) as phone,
+    coalesce({{ line }}.created_at, {{ header }}.created_at) as ordered_at,
+    lower({{ header }}.financial_status) as financial_status,
+    {{ header }}.cancelled_at,
+    upper({{ header }}.currency) as currency,
+    coalesce({{ header }}.subtotal, 0) as subtotal,
+    coalesce({{ header }}.discount_amount, 0) as discount_amount,
+    coalesce({{ header }}.total, 0) as total,
+    coalesce({{ header }}.refunded_amount, 0) as refunded_amount,
+    {{ header }}.order_source
+{%- endmacro %}
+
 {#- One row per order: the order-level fields of its first line, as stg_shopify_order_lines_from
     gives them on line 1. -#}
 {% macro stg_shopify_orders_from(relation) -%}
@@ -496,18 +503,8 @@
 
             select
                 order_id,
-                coalesce(nullif(trim(order_name), ''), order_name) as order_name,
-                nullif(lower(trim(email)), '') as email,
-                nullif(trim(phone), '') as phone,
-                created_at as ordered_at,
-                lower(financial_status) as financial_status,
-                cancelled_at,
-                upper(currency) as currency,
-                coalesce(subtotal, 0) as subtotal,
-                coalesce(discount_amount, 0) as discount_amount,
-                coalesce(total, 0) as total,
-                coalesce(refunded_amount, 0) as refunded_amount,
-                order_source,
+                -- the first line is its own header
+                {{ shopify_order_fields('first_lines', 'first_lines') }},
                 _dt as export_date,
                 _file as source_file,
                 -first_line_rank as source_line

@@ -28,7 +28,6 @@ source_rows as (
 ),
 {% endif %}
 
-
 -- not materialized: joined two times, each a scan of one identifier type's rows, where a
 -- materialised CTE would copy the whole table first
 identifiers as not materialized (
