@@ -9,6 +9,7 @@ highest-priority message first, one channel per person per day, (5) channel and 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field
@@ -38,6 +39,7 @@ CONTRACT_COLUMNS = [
     "p_engage", "reason",
 ]  # fmt: skip
 EXTRA_COLUMNS = ["sku", "trigger_at", "tags", "counts_toward_caps"]  # outbox only (caps, series, audit)
+OUTBOX_COLUMNS = CONTRACT_COLUMNS + EXTRA_COLUMNS  # a message's fields, in this order
 SUPPRESSION_COLUMNS = ["customer_id", "campaign_id", "channel", "rule", "detail"]
 # Counted in the summary but never written per person: an erased person's id is not logged.
 UNLOGGED_RULES = ("erased", "unknown_customer")
@@ -50,7 +52,7 @@ class Decision:
     unlogged: Counter = field(default_factory=Counter)  # (campaign_id, rule) -> count
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: no __dict__ on each of ~1.6M scores at 1M people
 class _Score:
     best_hour: int | None
     p_engage: float | None
@@ -127,18 +129,15 @@ class _Decider:
         self.now = inp.now.to_pydatetime()
         self.campaigns = {c.id: c for c in campaigns if c.is_active(self.send_day)}
         cust = inp.customers.drop_duplicates("customer_id").reset_index(drop=True)
-        self.inp.customers = cust
+        self.inp = inp = dataclasses.replace(inp, customers=cust)  # the caller's stay as they were
         # Only what a message needs: a dict of all 20 columns costs ~1 KB a person (1 GB at 1M).
         wanted = ["customer_id", "timezone", "country_code", "source_customer_id", *DESTINATION.values()]
         self.people = {r["customer_id"]: r for r in cust[wanted].to_dict("records")}
         self.erased = set(cust.loc[erased(inp), "customer_id"])
-        reasons = unreachable_reasons(inp)
+        # only who cannot get each channel (most people can: a None per person costs ~100 MB at 1M)
         self.unreachable = {
-            ch: {
-                cid: (r if isinstance(r, str) else None)
-                for cid, r in zip(cust["customer_id"], s, strict=True)
-            }
-            for ch, s in reasons.items()
+            ch: {cid: r for cid, r in zip(cust["customer_id"], s, strict=True) if isinstance(r, str)}
+            for ch, s in unreachable_reasons(inp).items()
         }
         self.session, self.checkout = active_now(inp, rules)
         self.bought = bought_pairs(inp, rules)
@@ -150,7 +149,8 @@ class _Decider:
         self.windows: dict[tuple[str, str, str | None], str | timing.Window] = {}
         self.pausers: dict[str, str] = {}
         self.channel_of: dict[str, str] = {}
-        self.messages: list[dict[str, Any]] = []
+        # one tuple per message (OUTBOX_COLUMNS): a dict of 20 keys costs ~1 KB more (~1 GB at 1M)
+        self.messages: list[tuple[Any, ...]] = []
         self.suppressed: list[tuple] = []
         self.unlogged: Counter = Counter()
 
@@ -206,7 +206,7 @@ class _Decider:
         if cid in self.erased:
             return self._suppress(cid, c, None, "erased", "identifier in ops.erasure_tombstones")
         pref = c.channels.preference()
-        why_not = {ch: self.unreachable[ch][cid] for ch in pref}
+        why_not = {ch: self.unreachable[ch].get(cid) for ch in pref}
         reach = [ch for ch in pref if why_not[ch] is None]
         if not reach:
             detail = "; ".join(f"{ch}: {why_not[ch]}" for ch in pref)
@@ -329,30 +329,28 @@ class _Decider:
             )
         p = _p_at(score, local.hour)
         self.messages.append(
-            {
-                "message_id": hashing.message_id(self.run_date, c.id, cid, ch),
-                "customer_id": cid,
-                "source_customer_id": person["source_customer_id"]
-                if pd.notna(person["source_customer_id"])
-                else None,
-                "campaign_id": c.id,
-                "use_case": c.use_case,
-                "channel": ch,
-                "destination": str(person[DESTINATION[ch]]).strip(),
-                "send_at_utc": pd.Timestamp(at),
-                "timezone": tz.key,
-                "send_at_local": local.isoformat(timespec="seconds"),
-                "priority": c.priority,
-                "variant": hashing.pick_variant(c.id, cid, [(v.id, v.split) for v in c.variants]),
-                "is_holdout": holdout,
-                "model_version": score.model_version if score else None,
-                "p_engage": p,
-                "reason": reason,
-                "sku": row.sku if isinstance(row.sku, str) else None,
-                "trigger_at": row.trigger_at if pd.notna(row.trigger_at) else None,
-                "tags": ",".join(c.tags),
-                "counts_toward_caps": c.counts,
-            }
+            (
+                hashing.message_id(self.run_date, c.id, cid, ch),  # message_id
+                cid,  # customer_id
+                person["source_customer_id"] if pd.notna(person["source_customer_id"]) else None,
+                c.id,  # campaign_id
+                c.use_case,
+                ch,  # channel
+                str(person[DESTINATION[ch]]).strip(),  # destination
+                pd.Timestamp(at),  # send_at_utc
+                tz.key,  # timezone
+                local.isoformat(timespec="seconds"),  # send_at_local
+                c.priority,
+                hashing.pick_variant(c.id, cid, [(v.id, v.split) for v in c.variants]),  # variant
+                holdout,  # is_holdout
+                score.model_version if score else None,
+                p,  # p_engage
+                reason,
+                row.sku if isinstance(row.sku, str) else None,  # sku
+                row.trigger_at if pd.notna(row.trigger_at) else None,  # trigger_at
+                ",".join(c.tags),  # tags
+                c.counts,  # counts_toward_caps
+            )
         )
 
     def run(self) -> Decision:
@@ -368,9 +366,12 @@ class _Decider:
         cands = cands.sort_values(["_priority", "campaign_id", "customer_id"], ascending=[False, True, True])
         for row in cands.itertuples(index=False):
             self.consider(row)
-        outbox = pd.DataFrame(self.messages, columns=CONTRACT_COLUMNS + EXTRA_COLUMNS)
+        del cands
+        outbox = pd.DataFrame.from_records(self.messages, columns=OUTBOX_COLUMNS)
+        self.messages = []  # each list is freed once its frame exists: they peak one at a time
         outbox = outbox.sort_values(["send_at_utc", "message_id"]).reset_index(drop=True)
-        supp = pd.DataFrame(self.suppressed, columns=SUPPRESSION_COLUMNS)
+        supp = pd.DataFrame.from_records(self.suppressed, columns=SUPPRESSION_COLUMNS)
+        self.suppressed = []
         supp = supp.sort_values(["campaign_id", "customer_id"]).reset_index(drop=True)
         return Decision(outbox, supp, self.unlogged)
 

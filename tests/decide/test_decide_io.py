@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -126,3 +127,21 @@ def test_text_columns_share_one_string_per_value_and_keep_their_values():
     channels, customers = shared["channel"].array, shared["customer_id"].array
     assert channels[0] is channels[1] and customers[0] is customers[2]  # one object per value
     assert plain["channel"].array[0] is not plain["channel"].array[1]  # DuckDB makes one per cell
+
+
+def test_reads_in_chunks_share_strings_across_chunks_and_hour_lists_carry_nan(monkeypatch):
+    monkeypatch.setattr(io, "CHUNK_VECTORS", 1)  # 2,048 rows a chunk: three chunks below
+    con = duckdb.connect()
+    con.execute("create schema ml")
+    con.execute(
+        "create table ml.s as select range as n, 'c' || (range % 7) as customer_id, "
+        "case when range % 2 = 0 then [0.5::float, null, 0.25::float] end as p_by_hour from range(5000)"
+    )
+    df = io._read(con, "ml.s", ["n", "customer_id", "p_by_hour", "not_there"])
+    assert list(df.columns) == ["n", "customer_id", "p_by_hour"] and list(df["n"]) == list(range(5000))
+    ids = df["customer_id"].array
+    assert ids[0] is ids[4998] and ids[4998] == "c0"  # first and third chunk: one object
+    hours = df["p_by_hour"]
+    assert pd.isna(hours[1])  # a null list stays null
+    assert type(hours[0]) is np.ndarray and hours[0].dtype == np.float64  # not a masked array
+    np.testing.assert_array_equal(hours[4998], [0.5, np.nan, 0.25])

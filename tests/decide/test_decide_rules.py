@@ -467,3 +467,14 @@ def test_inactive_campaign_and_weekday_schedule():
     weekly = campaign("weekly", send_weekdays=[0])  # Mondays only; D+1 is a Saturday
     d = run([s.customer("a")], [off, weekly])
     assert d.outbox.empty and d.suppressions.empty
+
+
+def test_a_person_listed_twice_is_decided_once_and_the_inputs_are_left_as_given():
+    people = [s.customer("a"), s.customer("a"), s.customer("b", has_email_consent=False)]
+    inputs = s.inputs(D, people)
+    twice = decide(inputs, [campaign()], rules())
+    assert list(twice.outbox.customer_id) == ["a"]
+    assert list(twice.suppressions.rule) == ["no_consent"]
+    assert len(inputs.customers) == 3  # decide() deduplicates its own copy
+    again = decide(inputs, [campaign()], rules())
+    pd.testing.assert_frame_equal(again.outbox.drop(columns="reason"), twice.outbox.drop(columns="reason"))
