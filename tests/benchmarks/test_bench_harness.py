@@ -41,6 +41,22 @@ def test_rfm_window_start_is_duckdbs_month_arithmetic(run_date: str) -> None:
     assert peers._window_start(run_date) == want
 
 
+def test_disk_check_covers_the_1m_build_spill_once() -> None:
+    """The 1M x 365 run (0.2, gzipped) measured ~7 GB landed, ~20 GB of warehouse and 43 GB of
+    DuckDB spill in its first build; the third session's build died on a full disk when the
+    check counted only the first two."""
+    one = run.disk_needed(1_000_000, {365: False}, 0.2, True)
+    assert 70e9 < one < 80e9
+    cached = run.disk_needed(1_000_000, {365: True}, 0.2, True)
+    assert 6e9 < one - cached < 8e9  # the landing zone only
+    both = run.disk_needed(1_000_000, {365: False, 182: False}, 0.2, True)
+    half_alone = run.disk_needed(1_000_000, {182: False}, 0.2, True)
+    # the half history keeps its landing zone and warehouse, but its build spills after the
+    # full one's spill is gone
+    assert both - one < half_alone
+    assert both - one == pytest.approx(half_alone - run.disk_per_customer_day(0.2, True)[2] * 183e6)
+
+
 def test_pandas_rfm_follows_the_contract_on_hand_made_rows() -> None:
     """Latest export wins, email before phone, guests, cancelled/voided and out-of-window orders."""
     ts = pd.Timestamp
