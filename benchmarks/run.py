@@ -319,7 +319,7 @@ class Bench:
         return [self.days] + ([self.days // 2] if not self.args.no_half and self.days // 2 >= 2 else [])
 
     def preflight(self) -> None:
-        """Refuse early when the disk cannot hold the landing zones and warehouses."""
+        """Refuse early when the disk cannot hold the landing zones, the warehouses and a build's spill."""
         histories = {
             h: (self.workdir(h) / "landing.json").exists() and not self.args.regenerate
             for h in self.histories()
