@@ -10,9 +10,11 @@ still reports its peak. The child's stdout/stderr (dbt's chatter) go to the log 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import resource
+import signal
 import subprocess
 import sys
 import time
@@ -69,17 +71,23 @@ def measure(
             stderr=subprocess.STDOUT,
             cwd=str(ROOT),
             env=child_env,
+            start_new_session=True,  # its own process group: a stop takes its workers too
         )
         deadline = None if timeout is None else started + timeout
-        while True:
-            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-            if pid:
-                break
-            if deadline is not None and time.perf_counter() > deadline:
-                proc.kill()
-                pid, status, usage = os.wait4(proc.pid, 0)
-                break
-            time.sleep(0.05)
+        try:
+            while True:
+                pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+                if pid:
+                    break
+                if deadline is not None and time.perf_counter() > deadline:
+                    _kill_group(proc.pid)
+                    pid, status, usage = os.wait4(proc.pid, 0)
+                    break
+                time.sleep(0.05)
+        except BaseException:  # Ctrl-C / SIGTERM in the parent: leave no stage running behind it
+            _kill_group(proc.pid)
+            os.wait4(proc.pid, 0)
+            raise
     proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here: keep Popen from waiting again
     process_seconds = time.perf_counter() - started
     peak_mb = usage.ru_maxrss / 1024  # Linux: kilobytes
@@ -105,6 +113,11 @@ def measure(
     return Measurement(
         target, "killed", None, round(process_seconds, 3), round(peak_mb, 1), cpu, {}, why, str(log)
     )
+
+
+def _kill_group(pid: int) -> None:
+    with contextlib.suppress(ProcessLookupError):  # already gone
+        os.killpg(pid, signal.SIGKILL)
 
 
 def _child(spec: dict[str, Any]) -> None:

@@ -25,9 +25,11 @@ import json
 import os
 import platform
 import shutil
+import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import asdict
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -147,6 +149,7 @@ class Bench:
         self.results = Path(args.results_dir)
         self.env = {"DBT_LOG_PATH": str(self.work / "dbt-logs")}
         self.resuming = bool(args.resume)  # until the first stage that runs again
+        self.on_measured: Callable[[], None] | None = None  # saves the results so far
 
     def log(self, history: int, phase: str, name: str) -> Path:
         """A stage's log; its result and measurement are saved beside it (.result/.measurement.json)."""
@@ -170,6 +173,8 @@ class Bench:
         print(f" {secs} {m.peak_rss_mb:8.0f} MB{extra}", flush=True)
         log.with_suffix(".measurement.json").write_text(json.dumps(asdict(m), default=str))
         self._record(history, phase, name, m)
+        if self.on_measured:
+            self.on_measured()  # a run stopped hours in keeps every figure measured so far
         return m
 
     def _record(self, history: int, phase: str, name: str, m: Measurement) -> None:
@@ -401,7 +406,7 @@ def _ok(m: Measurement | None) -> bool:
     return m is not None and m.status.startswith("ok") and m.seconds is not None
 
 
-def report(b: Bench, info: dict[str, Any], preset: str) -> str:
+def report(b: Bench, info: dict[str, Any], preset: str, notes: list[str]) -> str:
     H, H2 = b.days, b.days // 2
     L: list[str] = []
     L.append(f"# rightsend benchmark - preset `{preset}`: {b.customers:,} customers x {H} days")
@@ -710,8 +715,8 @@ def report(b: Bench, info: dict[str, Any], preset: str) -> str:
             ]
         )
     L += _table(["target", "goal", "measured", "verdict"], rows)
-    if b.notes:
-        L += ["", "## Notes", ""] + [f"- {n}" for n in b.notes]
+    if notes:
+        L += ["", "## Notes", ""] + [f"- {n}" for n in notes]
     failed = [(k, m) for k, m in b.m.items() if not m.status.startswith("ok")]
     if failed:
         L += ["", "## Stages that did not complete", ""]
@@ -750,10 +755,10 @@ def _stage_note(stage: str, m: Measurement) -> str:
     return ""
 
 
-def write_results(b: Bench, info: dict[str, Any], preset: str, text: str) -> Path:
+def write_results(b: Bench, info: dict[str, Any], preset: str, stem: str, text: str) -> Path:
+    """<stem>.md, <stem>.csv and latest.md; rewritten after every measurement."""
     results = b.results
     results.mkdir(parents=True, exist_ok=True)
-    stem = f"{datetime.now():%Y%m%d-%H%M%S}-{preset}"
     md = results / f"{stem}.md"
     md.write_text(text)
     (results / "latest.md").write_text(text)
@@ -850,21 +855,39 @@ def main(argv: list[str] | None = None) -> int:
     )
     b = Bench(args)
     started = time.perf_counter()
+    stem = f"{datetime.now():%Y%m%d-%H%M%S}-{preset}"
+
+    def save(state: str) -> tuple[Path, str]:
+        info["load_avg_end"] = [round(x, 2) for x in os.getloadavg()]
+        info["finished"] = f"{datetime.now():%Y-%m-%d %H:%M}"
+        info["bench_seconds"] = round(time.perf_counter() - started, 1)
+        took = f"{state} after {info['bench_seconds'] / 60:.1f} min (generation, both histories, peers)"
+        text = report(b, info, preset, [*b.notes, took])
+        return write_results(b, info, preset, stem, text), text
+
+    b.on_measured = lambda: save("in progress: the benchmark was still running")
+    _stop_on_signals()
     try:
         b.run()
+        state = "the whole benchmark took"
     except KeyboardInterrupt:
-        b.notes.append("interrupted: partial results")
-    info["load_avg_end"] = [round(x, 2) for x in os.getloadavg()]
-    info["finished"] = f"{datetime.now():%Y-%m-%d %H:%M}"
-    info["bench_seconds"] = round(time.perf_counter() - started, 1)
-    b.notes.append(
-        f"the whole benchmark (generation, both histories, peers) took {info['bench_seconds'] / 60:.1f} min"
-    )
-    text = report(b, info, preset)
-    md = write_results(b, info, preset, text)
+        state = "interrupted (SIGINT/SIGTERM): partial results, the benchmark stopped"
+    md, text = save(state)
     print("\n" + text)
     print(f"written {md} (+ .csv) and {b.results / 'latest.md'}")
     return 0
+
+
+def _stop_on_signals() -> None:
+    """SIGINT and SIGTERM stop the benchmark with its results so far. Explicit, because a
+    shell starts a background job (`make bench &`) with SIGINT ignored, and Python keeps an
+    ignored SIGINT ignored; measure() kills the running stage on the way out."""
+
+    def stop(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt(signal.Signals(signum).name)
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, stop)
 
 
 if __name__ == "__main__":

@@ -9,14 +9,22 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pandas as pd
 import pytest
 
 from benchmarks import peers, run
+from benchmarks.measure import measure
 
 STAGES = ("ingest", "build", "train", "score", "decide", "dispatch", "exports")
 
@@ -194,3 +202,88 @@ def test_tiny_benchmark_produces_every_stage_and_peers_equal_the_mart(tmp_path: 
     for stage in STAGES[1:]:
         assert full[stage]["status"] == "ok", (stage, full[stage]["error"])
     assert {r["status"] for r in again if r["phase"] == "incremental"} == {"ok"}
+
+
+def _gone(pid: int, within: float = 10.0) -> bool:
+    """The process has exited (a zombie awaiting its new parent's reaping counts as exited)."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except FileNotFoundError:
+            return True
+        if state in ("Z", "X"):
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def _stage_with_a_worker(pidfile: Path) -> list[list[str]]:
+    # the stage starts a worker of its own, as ingest's process pool and dbt do
+    return [["sh", "-c", f"sleep 300 & echo $! > {pidfile}; wait"]]
+
+
+def test_a_stage_past_its_timeout_is_killed_with_its_workers(tmp_path: Path) -> None:
+    pidfile = tmp_path / "worker.pid"
+    m = measure("subprocess:call", _stage_with_a_worker(pidfile), log=tmp_path / "s.log", timeout=2)
+    assert m.status == "killed" and "timeout" in (m.error or "")
+    assert _gone(int(pidfile.read_text()))
+
+
+def test_stopping_the_benchmark_mid_stage_kills_the_stage_and_its_workers(tmp_path: Path) -> None:
+    pidfile = tmp_path / "worker.pid"
+
+    def stop(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    def signal_once_the_worker_runs() -> None:
+        while not pidfile.exists() or not pidfile.read_text().strip():
+            time.sleep(0.05)
+        os.kill(os.getpid(), signal.SIGUSR1)
+
+    before = signal.signal(signal.SIGUSR1, stop)
+    threading.Thread(target=signal_once_the_worker_runs, daemon=True).start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            measure("subprocess:call", _stage_with_a_worker(pidfile), log=tmp_path / "s.log", timeout=120)
+    finally:
+        signal.signal(signal.SIGUSR1, before)
+    assert _gone(int(pidfile.read_text()))
+
+
+@pytest.mark.integration
+def test_sigterm_mid_run_writes_the_figures_so_far_and_stops(tmp_path: Path) -> None:
+    # started in the background by a shell (SIGINT ignored), stopped with SIGTERM in its build
+    work, results = tmp_path / "work", tmp_path / "results"
+    args = [
+        "--preset",
+        "tiny",
+        "--no-half",
+        "--skip-peers",
+        "--work-dir",
+        str(work),
+        "--results-dir",
+        str(results),
+    ]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "benchmarks.run", *args],
+        cwd=run.ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
+    )
+    deadline = time.monotonic() + 600
+    while not list(work.glob("*/logs/full-build.log")):
+        assert proc.poll() is None and time.monotonic() < deadline, "the run ended before its build"
+        time.sleep(0.2)
+    # the ingest's figures are on disk while the build runs, before anything stops the run
+    assert "| ingest | ok |" in (results / "latest.md").read_text()
+    assert "in progress" in (results / "latest.md").read_text()
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=60) == 0
+    text = (results / "latest.md").read_text()
+    assert "interrupted (SIGINT/SIGTERM)" in text and "| ingest | ok |" in text
+    with open(next(results.glob("*.csv")), newline="") as handle:
+        got = {r["name"]: r["status"] for r in csv.DictReader(handle) if r["phase"] == "full"}
+    assert got["ingest"] == "ok" and "decide" not in got
+    assert len(list(results.glob("*.md"))) == 2  # one run's file, rewritten in place, and latest.md
