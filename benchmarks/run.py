@@ -861,17 +861,17 @@ def main(argv: list[str] | None = None) -> int:
         info["load_avg_end"] = [round(x, 2) for x in os.getloadavg()]
         info["finished"] = f"{datetime.now():%Y-%m-%d %H:%M}"
         info["bench_seconds"] = round(time.perf_counter() - started, 1)
-        took = f"{state} after {info['bench_seconds'] / 60:.1f} min (generation, both histories, peers)"
+        took = f"{state} {info['bench_seconds'] / 60:.1f} min (generation, both histories, peers)"
         text = report(b, info, preset, [*b.notes, took])
         return write_results(b, info, preset, stem, text), text
 
-    b.on_measured = lambda: save("in progress: the benchmark was still running")
+    b.on_measured = lambda: save("in progress: the benchmark has run for")
     _stop_on_signals()
     try:
         b.run()
         state = "the whole benchmark took"
     except KeyboardInterrupt:
-        state = "interrupted (SIGINT/SIGTERM): partial results, the benchmark stopped"
+        state = "interrupted (SIGINT/SIGTERM), partial results: the benchmark ran for"
     md, text = save(state)
     print("\n" + text)
     print(f"written {md} (+ .csv) and {b.results / 'latest.md'}")
