@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import functools
 import os
 import re
 import shutil
@@ -17,6 +18,11 @@ from typing import Any
 
 def fmt_value(value: Any) -> str:
     """One CSV cell. Booleans as true/false and timestamps as ISO 8601 UTC 'Z', as in the queue files."""
+    kind = type(value)
+    if kind is str:  # most cells: ids, names, segments (an export writes millions of them)
+        return value
+    if kind is int:  # exactly int: a bool is an int too, and is formatted below
+        return str(value)
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -50,6 +56,7 @@ def write_csv(path: Path, columns: Sequence[str], rows: Iterable[Sequence[Any]])
     return count
 
 
+@functools.lru_cache(maxsize=4096)  # called per exported row, on a handful of segment names
 def slug(name: str | None) -> str:
     """File-name-safe, lower-case name of a segment ('Can't Lose Them' -> 'cant_lose_them')."""
     text = re.sub(r"['’]", "", (name or "none").strip().lower())

@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import hashlib
 import re
+from datetime import UTC, date, datetime, timedelta, timezone
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
@@ -14,7 +16,7 @@ from exports_world import PEOPLE, D, tomb, write_champion
 from rightsend import exports, warehouse
 from rightsend.config import Settings
 from rightsend.exports import audiences, customers, movement, segments
-from rightsend.exports._io import slug
+from rightsend.exports._io import fmt_value, slug
 from rightsend.exports.hashing import audience_email_hash, audience_phone_hash
 from rightsend.exports.stats import newcombe_diff, wilson
 
@@ -361,3 +363,28 @@ def test_scrub_reads_earlier_files_again_only_for_new_erasures(settings: Setting
         third = exports.scrub_erased_from_outputs(settings, con)
     assert third == {"files_scanned": 1, "files_changed": 1, "rows_removed": 1}
     assert [r["customer_id"] for r in read(old)[1]] == ["c9"]
+
+
+@pytest.mark.parametrize(
+    ("value", "cell"),
+    [
+        (None, ""),
+        ("Can't Lose Them", "Can't Lose Them"),
+        ("", ""),
+        (42, "42"),
+        (-7, "-7"),
+        (True, "true"),  # a bool is an int: never "1"
+        (False, "false"),
+        (0.1 + 0.2, "0.3"),
+        (2.0, "2"),
+        (-0.0000001, "0"),
+        (float("nan"), ""),
+        (Decimal("12.50"), "12.50"),
+        (date(2026, 11, 21), "2026-11-21"),
+        (datetime(2026, 11, 21, 9, 5), "2026-11-21T09:05:00Z"),
+        (datetime(2026, 11, 21, 10, 5, tzinfo=timezone(timedelta(hours=1))), "2026-11-21T09:05:00Z"),
+        (datetime(2026, 11, 21, 9, 5, tzinfo=UTC), "2026-11-21T09:05:00Z"),
+    ],
+)
+def test_each_kind_of_value_has_one_csv_spelling(value: object, cell: str) -> None:
+    assert fmt_value(value) == cell
