@@ -89,7 +89,7 @@ class Rules(_Strict):
 
 
 class DispatchConfig(_Strict):
-    batch_size: int = Field(100, ge=1)
+    batch_size: int = Field(1000, ge=1)
     redis_stream: str = "rightsend:messages"
     redis_published_set: str = "rightsend:published"
     amqp_queue: str = "rightsend.messages"

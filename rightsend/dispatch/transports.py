@@ -107,11 +107,12 @@ class FileTransport:
         return out
 
     def publish(self, batch: Sequence[Message]) -> list[Outcome]:
-        by_path: dict[Path, list[int]] = {}
+        by_day: dict[str, list[int]] = {}  # the file is the queue date's (one Path per day, not per message)
         for i, m in enumerate(batch):
-            by_path.setdefault(self.path_for(m), []).append(i)
+            by_day.setdefault(m["queue_date"], []).append(i)
         out: list[Outcome | None] = [None] * len(batch)
-        for path, rows in by_path.items():
+        for rows in by_day.values():
+            path = self.path_for(batch[rows[0]])
             for i, outcome in zip(rows, self._append(path, [batch[i] for i in rows]), strict=True):
                 out[i] = outcome
         return [o for o in out if o is not None]
