@@ -674,10 +674,10 @@ def report(b: Bench, info: dict[str, Any], preset: str, notes: list[str]) -> str
             _met(full_total <= TARGETS["full_run_seconds"], preset == "default") + scale,
         ],
         [
-            "peak memory of any stage",
+            "peak memory of any stage, either day",
             "< 8 GB",
-            f"{full_peak / 1024:.2f} GB",
-            _met(full_peak <= TARGETS["full_run_peak_mb"], preset == "default") + scale,
+            f"{max(full_peak, inc_peak) / 1024:.2f} GiB",
+            _met(max(full_peak, inc_peak) <= TARGETS["full_run_peak_mb"], preset == "default") + scale,
         ],
         [
             "incremental daily run",
