@@ -21,6 +21,7 @@ import csv
 import json
 import os
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -49,45 +50,67 @@ class _Verdicts:
         self.tombstones = tombstones
         self.cache: dict[tuple[str, str], bool] = {}
 
-    def erased(self, row: dict[str, str]) -> bool:
-        for column, types in _CHECKS.items():
-            value = row.get(column)
+    def erased(self, row: list[str], checks: list[tuple[str, int]]) -> bool:
+        for column, i in checks:
+            value = row[i] if i < len(row) else ""
             if not value:
                 continue
             verdict = self.cache.get((column, value))
             if verdict is None:
                 if len(self.cache) >= self._MAX:
                     self.cache.clear()
-                verdict = any(tombstone_hash(t, value) in self.tombstones for t in types)
+                verdict = any(tombstone_hash(t, value) in self.tombstones for t in _CHECKS[column])
                 self.cache[(column, value)] = verdict
             if verdict:
                 return True
         return False
 
 
-def _rows(path: Path) -> Iterator[dict[str, str]]:
-    """A CSV's rows one at a time: a year of daily exports never has to fit in memory."""
-    with open(path, newline="", encoding="utf-8-sig") as handle:
-        yield from csv.DictReader(handle)
+@dataclass
+class _File:
+    """A CSV read one row at a time (a year of daily exports never has to fit in memory), with
+    the positions of its customer_id and identifier columns."""
+
+    path: Path
+    header: list[str]
+    customer_id: int | None
+    checks: list[tuple[str, int]]
+
+    @classmethod
+    def open(cls, path: Path) -> _File:
+        with open(path, newline="", encoding="utf-8-sig") as handle:
+            header = next(csv.reader(handle), [])
+        position = {name: i for i, name in enumerate(header)}  # a repeated name: its last, as csv.DictReader
+        checks = [(column, position[column]) for column in _CHECKS if column in position]
+        return cls(path, header, position.get("customer_id"), checks)
+
+    def rows(self) -> Iterator[list[str]]:
+        with open(self.path, newline="", encoding="utf-8-sig") as handle:
+            reader = csv.reader(handle)
+            next(reader, None)
+            for row in reader:
+                if row:  # a blank line is no row
+                    yield row
+
+    def id_of(self, row: list[str]) -> str:
+        i = self.customer_id
+        return row[i] if i is not None and i < len(row) else ""
 
 
-def _rewrite_csv(path: Path, keep: Callable[[dict[str, str]], bool]) -> int:
-    """Rewrite ``path`` with the rows ``keep`` accepts, streaming; returns the rows dropped."""
-    tmp = path.with_name(f".{path.name}.scrub-tmp")
+def _rewrite_csv(f: _File, drop: Callable[[_File, list[str]], bool]) -> int:
+    """Rewrite the file without the rows ``drop`` flags, streaming; returns the rows dropped."""
+    tmp = f.path.with_name(f".{f.path.name}.scrub-tmp")
     dropped = 0
-    with (
-        open(path, newline="", encoding="utf-8-sig") as src,
-        open(tmp, "w", newline="", encoding="utf-8") as dst,
-    ):
-        reader = csv.DictReader(src)
-        writer = csv.DictWriter(dst, fieldnames=list(reader.fieldnames or []), lineterminator="\n")
-        writer.writeheader()
-        for row in reader:
-            if keep(row):
-                writer.writerow(row)
-            else:
+    width = len(f.header)
+    with open(tmp, "w", newline="", encoding="utf-8") as dst:
+        writer = csv.writer(dst, lineterminator="\n")
+        writer.writerow(f.header)
+        for row in f.rows():
+            if drop(f, row):
                 dropped += 1
-    os.replace(tmp, path)
+            else:
+                writer.writerow(row + [""] * (width - len(row)))  # a short row padded, as csv.DictWriter did
+    os.replace(tmp, f.path)
     return dropped
 
 
@@ -133,26 +156,27 @@ def scrub_erased_from_outputs(settings: Settings, con: duckdb.DuckDBPyConnection
     roots = [settings.output_dir / "exports", settings.output_dir / "queue"]
     csvs = sorted(p for root in roots if root.is_dir() for p in root.glob("dt=*/**/*.csv"))
     verdicts = _Verdicts(tombstones)
+    files = [_File.open(path) for path in csvs]
     # Two streaming passes, one row in memory at a time: the unified ids an identifier erases
-    # anywhere, then every row of those ids or with such an identifier goes (files with none
-    # are only read). Holding every file's rows at once took 7 GB at 1M customers after a
-    # single day of exports.
+    # anywhere, then every row of those ids or with such an identifier goes (a file with none
+    # is only read). Holding every file's rows at once took 7-9 GB at 1M customers after one
+    # or two days of exports.
     erased_ids = {
-        row["customer_id"]
-        for path in csvs
-        for row in _rows(path)
-        if row.get("customer_id") and verdicts.erased(row)
+        f.id_of(row)
+        for f in files
+        if f.customer_id is not None and f.checks
+        for row in f.rows()
+        if f.id_of(row) and verdicts.erased(row, f.checks)
     }
 
-    def keep(row: dict[str, str]) -> bool:
-        return not (row.get("customer_id") in erased_ids or verdicts.erased(row))
+    def drop(f: _File, row: list[str]) -> bool:
+        return f.id_of(row) in erased_ids or verdicts.erased(row, f.checks)
 
-    for path in csvs:
+    for f in files:
         stats["files_scanned"] += 1
-        if all(keep(row) for row in _rows(path)):
-            continue
-        stats["files_changed"] += 1
-        stats["rows_removed"] += _rewrite_csv(path, keep)
+        if (f.customer_id is not None or f.checks) and any(drop(f, row) for row in f.rows()):
+            stats["files_changed"] += 1
+            stats["rows_removed"] += _rewrite_csv(f, drop)
     for path in sorted(p for root in roots if root.is_dir() for p in root.glob("dt=*/**/*.parquet")):
         stats["files_scanned"] += 1
         removed = _rewrite_parquet(path, erased_ids, tombstones)

@@ -388,3 +388,33 @@ def test_scrub_reads_earlier_files_again_only_for_new_erasures(settings: Setting
 )
 def test_each_kind_of_value_has_one_csv_spelling(value: object, cell: str) -> None:
     assert fmt_value(value) == cell
+
+
+def test_scrub_keeps_every_other_row_of_a_file_it_streams(settings: Settings) -> None:
+    # a blank line, a short row and a quoted comma: the rewritten file keeps each kept row whole
+    old = settings.exports_dir("2026-11-09") / "customers.csv"
+    old.parent.mkdir(parents=True, exist_ok=True)
+    old.write_text(
+        "customer_id,email,note\n"
+        'c2,bob@example.com,"Smith, Bob"\n'
+        "\n"
+        "c1,Alice@Example.com ,x\n"
+        "c4\n"
+        "c5,carol@example.com,y\n",
+        encoding="utf-8",
+    )
+    audience = settings.exports_dir("2026-11-09") / "audiences/all.csv"
+    _write(audience, ["customer_id", "email_sha256"], [["c1", "h1"], ["c5", "h5"]])
+    with warehouse.connect(settings) as con:
+        con.execute(
+            "insert into ops.erasure_tombstones values (?, 'email', 'del-8', now())",
+            [tomb("email", "alice@example.com")],
+        )
+    with warehouse.connect(settings, read_only=True) as con:
+        stats = exports.scrub_erased_from_outputs(settings, con)
+    assert (
+        old.read_text()
+        == 'customer_id,email,note\nc2,bob@example.com,"Smith, Bob"\nc4,,\nc5,carol@example.com,y\n'
+    )
+    assert [r["customer_id"] for r in read(audience)[1]] == ["c5"]  # found by the unified id alone
+    assert stats["rows_removed"] >= 2 and stats["files_changed"] >= 2
