@@ -44,7 +44,7 @@ class _Verdicts:
     """Whether a row names an erased identifier, each distinct (column, value) hashed once per
     scrub: the same people's addresses recur in every day's files."""
 
-    _MAX = 2_000_000  # cached verdicts (~300 MB at most): cleared, not grown, past this
+    _MAX = 1_000_000  # cached verdicts (~250 B each): cleared, not grown, past this
 
     def __init__(self, tombstones: set[str]) -> None:
         self.tombstones = tombstones
