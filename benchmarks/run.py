@@ -143,7 +143,6 @@ class Bench:
         self.d1 = (date.fromisoformat(self.d) + timedelta(days=1)).isoformat()
         self.rows: list[dict[str, Any]] = []  # every measurement, for the CSV
         self.m: dict[tuple[int, str, str], Measurement] = {}  # (history, phase, name) -> measurement
-        self.notes: list[str] = []
         self.profile = set(filter(None, (args.profile or "").split(",")))
         self.work = Path(args.work_dir)
         self.results = Path(args.results_dir)
@@ -862,7 +861,7 @@ def main(argv: list[str] | None = None) -> int:
         info["finished"] = f"{datetime.now():%Y-%m-%d %H:%M}"
         info["bench_seconds"] = round(time.perf_counter() - started, 1)
         took = f"{state} {info['bench_seconds'] / 60:.1f} min (generation, both histories, peers)"
-        text = report(b, info, preset, [*b.notes, took])
+        text = report(b, info, preset, [took])
         return write_results(b, info, preset, stem, text), text
 
     b.on_measured = lambda: save("in progress: the benchmark has run for")
