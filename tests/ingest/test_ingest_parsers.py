@@ -190,3 +190,19 @@ def test_fast_json_decode_is_json_loads(text: str) -> None:
     except ValueError:
         got = ("malformed", None)
     assert repr(got) == repr(expected)  # repr: NaN != NaN, and -0.0 == 0.0
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"response": "250 OK"}, {"Export Batch": "b6462", "Vendor": "Atelier Nord"},
+        {"note": 'quote " backslash \\ tab \t newline \n é \u2028 \ud800 \x00'}, {"": ""},
+        {"app_version": 4}, {"tls": True, "x": "y"}, {"a": None}, {"a": 1.5, "b": "x"},
+        {"a": ["x", 1]}, {"a": {"b": "c"}}, {"a": float("nan")}, {"a": 10**30},
+    ],
+)  # fmt: skip
+def test_extra_json_is_json_dumps(extra: dict[str, Any]) -> None:
+    """_extra's fast spelling is json.dumps' own, text for text, whatever the values."""
+    from rightsend.ingest.parse import extra_json
+
+    assert extra_json(extra) == json.dumps(extra, ensure_ascii=False, default=str)
