@@ -730,16 +730,18 @@ def _cpu(b: Bench, h: int, phase: str) -> float:
     return sum((b.m[(h, phase, s)].cpu_seconds or 0) for s in CHAIN if (h, phase, s) in b.m)
 
 
+def _stages_ok(b: Bench, h: int, phase: str) -> int:
+    return sum(_ok(b.m.get((h, phase, s))) for s in CHAIN)
+
+
 def _complete(b: Bench, h: int, phase: str) -> bool:
     """Every stage of the chain measured, and ok: its total is the chain's time."""
-    return all(_ok(b.m.get((h, phase, s))) for s in CHAIN)
+    return _stages_ok(b, h, phase) == len(CHAIN)
 
 
 def _so_far(b: Bench, h: int, phase: str) -> str:
-    if _complete(b, h, phase):
-        return ""
-    done = sum(_ok(b.m.get((h, phase, s))) for s in CHAIN)
-    return f" (so far: {done} of {len(CHAIN)} stages ok)"
+    done = _stages_ok(b, h, phase)
+    return "" if done == len(CHAIN) else f" (so far: {done} of {len(CHAIN)} stages ok)"
 
 
 def _verdict(value: float, limit: float, complete: bool, preset: str) -> str:
