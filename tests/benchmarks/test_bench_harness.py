@@ -7,6 +7,7 @@ makes the speed comparison in benchmarks/README.md a comparison of like with lik
 
 from __future__ import annotations
 
+import argparse
 import csv
 import json
 import os
@@ -24,7 +25,7 @@ import pandas as pd
 import pytest
 
 from benchmarks import peers, run
-from benchmarks.measure import measure
+from benchmarks.measure import Measurement, measure
 
 STAGES = ("ingest", "build", "train", "score", "decide", "dispatch", "exports")
 
@@ -293,3 +294,30 @@ def test_sigterm_mid_run_writes_the_figures_so_far_and_stops(tmp_path: Path) -> 
         got = {r["name"]: r["status"] for r in csv.DictReader(handle) if r["phase"] == "full"}
     assert got["ingest"] == "ok" and "decide" not in got
     assert len(list(results.glob("*.md"))) == 2  # one run's file, rewritten in place, and latest.md
+
+
+def test_history_ratio_waits_for_the_shorter_historys_day(tmp_path: Path) -> None:
+    # the run order is: D and D+1 on the whole history, then on half of it; while the half
+    # history's next day runs, its total is partial and the ratio means nothing yet
+    args = argparse.Namespace(
+        customers=100, days=10, seed=7, activity=1.0, gzip=False, end_date=run.END_DATE, skip_peers=True,
+        no_half=False, regenerate=False, profile="", work_dir=str(tmp_path), results_dir=str(tmp_path),
+        repeat=1, force=False, resume=False, stage_timeout=None,
+    )  # fmt: skip
+    b = run.Bench(args)
+    info = {**run.machine(), "finished": "now", "load_avg_end": [0.0], "duckdb_memory": "4GB"}
+
+    def ok(seconds: float) -> Measurement:
+        return Measurement("t", "ok", seconds, seconds, 100.0, seconds, {})
+
+    for phase in ("full", "incremental"):
+        for stage in STAGES:
+            b.m[(10, phase, stage)] = ok(10.0)
+            b.m[(5, phase, stage)] = ok(10.0)
+    row = "| incremental grows with the new day, not history | ratio << 2.0 |"
+    assert f"{row} 1.00 | met |" in run.report(b, info, "tiny", [])
+
+    for stage in STAGES[1:]:
+        del b.m[(5, "incremental", stage)]  # half history's next day: only ingest done so far
+    text = run.report(b, info, "tiny", [])
+    assert f"{row} 7.00 (so far: 1 of 7 stages ok) | not measured (chain unfinished) |" in text
